@@ -1,0 +1,4 @@
+#include "wsextension.h"
+
+WsExtension::~WsExtension() = default;
+WsExtensionFactory::~WsExtensionFactory() = default;
