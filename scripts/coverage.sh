@@ -7,7 +7,7 @@ WSKIT_BUILD_TYPE=Debug wskit_build -DWSKIT_COVERAGE=ON -DWSKIT_BUILD_BENCH=OFF -
 cd "$WSKIT_BUILD_DIR"
 find . -name '*.gcda' -delete
 ctest --output-on-failure --parallel "$(nproc)" -L protocol
-lcov --quiet --capture --directory . --output-file coverage.all.info --ignore-errors mismatch
+lcov --quiet --capture --directory . --output-file coverage.all.info
 lcov --quiet --extract coverage.all.info "$WSKIT_ROOT/src/protocol/*" --output-file coverage.info
 genhtml --quiet coverage.info --output-directory coverage-html
 wskit_log "Coverage of src/protocol:"

@@ -51,8 +51,9 @@ WsFixedRandom::WsFixedRandom(quint32 mask) noexcept
 WsFixedRandom::WsFixedRandom(const unsigned char *bytes, std::size_t size)
 {
     m_size = std::min(size, sizeof m_bytes);
-    std::memcpy(m_bytes, bytes, m_size);
-    if (m_size == 0) {
+    if (m_size > 0) {
+        std::memcpy(m_bytes, bytes, m_size);
+    } else {
         m_bytes[0] = 0;
         m_size = 1;
     }

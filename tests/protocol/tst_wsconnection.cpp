@@ -222,6 +222,11 @@ private slots:
     void extensionCorruptData();
     void extensionNotOfferedByServer();
     void errorTable();
+    void closeCodeNames();
+    void transformedWireLimit();
+    void pingFromApplication();
+    void frameLogsShortenPayloads();
+    void fixedRandomSequence();
 };
 
 void tst_WsConnection::rfcMaskedHelloFromClient()
@@ -868,6 +873,89 @@ void tst_WsConnection::errorTable()
     QVERIFY(wsCloseCodeName(2000).isEmpty());
     QCOMPARE(QByteArray(wsStateName(WsState::RemoteClosing)), QByteArray("RemoteClosing"));
     QCOMPARE(QByteArray(wsEventName(WsEvent::CloseFrame)), QByteArray("CloseFrame"));
+}
+
+void tst_WsConnection::closeCodeNames()
+{
+    for (int code = 0; code < 6000; ++code) {
+        const QString name = wsCloseCodeName(quint16(code));
+        const bool known = (code >= 1000 && code <= 1003) || (code >= 1005 && code <= 1015)
+                || (code >= 3000 && code <= 4999);
+        QCOMPARE(!name.isEmpty(), known);
+    }
+    QCOMPARE(wsCloseCodeName(1009), QStringLiteral("Message too big"));
+    QCOMPARE(wsCloseCodeName(3001), QStringLiteral("Registered (library/framework)"));
+}
+
+void tst_WsConnection::transformedWireLimit()
+{
+    // The payload of a transformed message is bounded on the wire too (message limit plus
+    // slack), so a peer cannot make us buffer compressed bytes without bound.
+    WsConnectionOptions options;
+    options.extensions = {std::make_shared<XorFactory>()};
+    options.limits.maxMessageSize = 800;
+    Pair p(options, options);
+    p.server.receiveData(QByteArray(cf(true, 0x2, QByteArray(800 + 100 + 1024 + 1, 'a'), 4)).left(8));
+    QCOMPARE(p.server.error(), WsError::MessageTooLarge);
+}
+
+void tst_WsConnection::pingFromApplication()
+{
+    Pair p;
+    QCOMPARE(p.client.ping("rtt-1"), WsError::NoError);
+    p.pump();
+    QCOMPARE(typesOf(p.serverEvents), QList<WsEvent::Type>{WsEvent::Ping});
+    QCOMPARE(typesOf(p.clientEvents), QList<WsEvent::Type>{WsEvent::Pong});
+    QCOMPARE(p.clientEvents[0].data, QByteArray("rtt-1"));
+    WsConnection idle(WsRole::Server);
+    QCOMPARE(idle.pong(), WsError::NotOpen);
+}
+
+static QStringList *g_logLines = nullptr;
+static void captureLog(QtMsgType, const QMessageLogContext &context, const QString &message)
+{
+    if (g_logLines && QByteArray(context.category) == "wskit.protocol")
+        g_logLines->append(message);
+}
+
+void tst_WsConnection::frameLogsShortenPayloads()
+{
+    QStringList lines;
+    g_logLines = &lines;
+    QLoggingCategory::setFilterRules(QStringLiteral("wskit.protocol.debug=true"));
+    const auto previous = qInstallMessageHandler(captureLog);
+    {
+        Pair p;
+        p.client.sendBinary(QByteArray(100, '\x01'));
+        p.client.sendText(QStringLiteral("short"));
+        p.pump();
+        p.client.close();
+    }
+    qInstallMessageHandler(previous);
+    QLoggingCategory::setFilterRules(QString());
+    g_logLines = nullptr;
+    const QString sent = lines.filter(QStringLiteral("client >> BINARY")).value(0);
+    QVERIFY2(sent.contains(QStringLiteral("len=100")), qPrintable(sent));
+    QVERIFY2(sent.endsWith(QStringLiteral("...")), qPrintable(sent));
+    QVERIFY(sent.size() < 300);
+    QVERIFY(!lines.filter(QStringLiteral("client >> TEXT fin=1 rsv=0 len=5 short")).isEmpty());
+    QVERIFY(!lines.filter(QStringLiteral("server << BINARY")).isEmpty());
+    QVERIFY(!lines.filter(QStringLiteral("client: Open -> LocalClosing")).isEmpty());
+}
+
+void tst_WsConnection::fixedRandomSequence()
+{
+    const unsigned char bytes[] = {1, 2, 3};
+    WsFixedRandom r(bytes, sizeof bytes);
+    unsigned char out[7];
+    r.fill(out, sizeof out);
+    QCOMPARE(QByteArray(reinterpret_cast<char *>(out), 7).toHex(), QByteArray("01020301020301"));
+    WsFixedRandom empty(nullptr, 0);
+    empty.fill(out, 2);
+    QCOMPARE(int(out[0]) + int(out[1]), 0);
+    // The system source gives different masks (2^-32 chance of a false failure per pair).
+    WsSystemRandom system;
+    QVERIFY(system.nextMask() != system.nextMask() || system.nextMask() != system.nextMask());
 }
 
 QTEST_APPLESS_MAIN(tst_WsConnection)
