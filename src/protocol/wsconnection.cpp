@@ -147,6 +147,8 @@ void WsConnection::receiveHandshake(QByteArrayView data)
     if (m_role == WsRole::Server && m_requestDelivered) {
         // The client may not send frames before our response (RFC 6455 §4.1); keep what
         // comes, bounded, until the application decides.
+        if (data.isEmpty())
+            return;
         m_pending.append(data);
         if (m_pending.size() > m_options.limits.maxHandshakeSize)
             failHandshake(WsError::HandshakeMalformedRequest, QStringLiteral("data before the handshake response"));
@@ -186,15 +188,18 @@ void WsConnection::receiveHandshake(QByteArrayView data)
 
     if (m_role == WsRole::Server) {
         const WsError error = WsHandshakeRequest::parse(startLine, headers, &m_request);
-        if (error != WsError::NoError) {
+        if (error == WsError::HandshakeNotUpgrade && m_options.deliverPlainHttp) {
+            m_plainHttp = true;
+        } else if (error != WsError::NoError) {
             failHandshake(error);
             return;
         }
         m_requestDelivered = true;
-        m_pending = rest.toByteArray();
         WsEvent e;
         e.type = WsEvent::Request;
         m_events.push_back(std::move(e));
+        // Whatever followed the head waits for the answer, bounded as in later calls.
+        receiveHandshake(rest);
         return;
     }
 
@@ -279,7 +284,7 @@ void WsConnection::finishRejection()
 
 WsError WsConnection::accept(const WsAcceptOptions &options)
 {
-    if (m_role != WsRole::Server || m_state != WsState::Connecting || !m_requestDelivered)
+    if (m_role != WsRole::Server || m_state != WsState::Connecting || !m_requestDelivered || m_plainHttp)
         return WsError::InvalidState;
     if (!options.subprotocol.isEmpty() && !m_request.subprotocols().contains(options.subprotocol))
         return WsError::InvalidArgument;
@@ -781,6 +786,11 @@ WsError WsConnection::sendMessage(WsOpcode opcode, QByteArrayView data, bool all
     if (m_sendingFragmented)
         return WsError::MessageInProgress;
     const quint8 rsv = m_extension ? m_extension->beginOutgoing(opcode, data.size(), allowCompression) : 0;
+    return queueMessage(opcode, data, rsv);
+}
+
+WsError WsConnection::queueMessage(WsOpcode opcode, QByteArrayView data, quint8 rsv)
+{
     QByteArray encoded;
     QByteArrayView payload = data;
     if (rsv) {
@@ -865,6 +875,35 @@ WsError WsConnection::sendFrame(WsOpcode opcode, QByteArrayView data, bool fin, 
         setState(WsState::Closed);
         emitClosed();
     }
+    return WsError::NoError;
+}
+
+WsPreparedMessage WsConnection::prepareMessage(WsOpcode opcode, const QByteArray &payload)
+{
+    WsPreparedMessage m;
+    m.opcode = opcode;
+    m.payload = payload;
+    wsAppendFrame(m.serverFrame, true, 0, quint8(opcode), payload, false, 0);
+    return m;
+}
+
+WsError WsConnection::sendPrepared(const WsPreparedMessage &message, bool allowCompression)
+{
+    if (m_state != WsState::Open)
+        return WsError::NotOpen;
+    if (m_sendingFragmented)
+        return WsError::MessageInProgress;
+    if (message.opcode == WsOpcode::Text && !WsUtf8Validator::isValid(message.payload))
+        return WsError::InvalidUtf8ToSend;
+    const quint8 rsv = m_extension
+            ? m_extension->beginOutgoing(message.opcode, message.payload.size(), allowCompression) : 0;
+    const bool asIs = m_role == WsRole::Server && rsv == 0
+            && (m_options.outgoingFrameSize <= 0 || message.payload.size() <= m_options.outgoingFrameSize);
+    if (!asIs)
+        return queueMessage(message.opcode, message.payload, rsv);
+    qCDebug(lcWsProtocol, "server >> %s (prepared) len=%lld", wsOpcodeName(quint8(message.opcode)),
+            static_cast<long long>(message.payload.size()));
+    m_outgoing += message.serverFrame;
     return WsError::NoError;
 }
 

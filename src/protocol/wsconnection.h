@@ -73,6 +73,10 @@ struct WsConnectionOptions
     bool streamMessages = false;
     // Split outgoing messages into frames of at most this many payload bytes (0: never).
     qint64 outgoingFrameSize = 0;
+    // Server: deliver valid HTTP requests without an Upgrade as Request events too (see
+    // isPlainHttpRequest()), for the application to answer with reject(200, ...), e.g. a
+    // health check. Otherwise the core answers them with 426.
+    bool deliverPlainHttp = false;
     // Extensions to offer (client) or accept (server), most preferred first.
     QList<std::shared_ptr<const WsExtensionFactory>> extensions;
 };
@@ -122,6 +126,15 @@ struct WsEvent
 };
 const char *wsEventName(WsEvent::Type type) noexcept;
 
+// A message encoded once for many connections (a server's broadcast): the unmasked frame
+// every server connection without a transforming extension can send as it is.
+struct WsPreparedMessage
+{
+    WsOpcode opcode = WsOpcode::Binary;
+    QByteArray payload;
+    QByteArray serverFrame;
+};
+
 // The sans-I/O WebSocket connection (RFC 6455), client or server side, handshake included.
 //
 // Contract (no sockets, no timers, never blocks, never throws):
@@ -157,6 +170,8 @@ public:
     const WsHandshakeRequest &request() const noexcept { return m_request; }
     const WsHandshakeResponse &response() const noexcept { return m_response; }
     QByteArray subprotocol() const { return m_subprotocol; }
+    // Server: the delivered request is plain HTTP (no upgrade); only reject() may answer it.
+    bool isPlainHttpRequest() const noexcept { return m_plainHttp; }
     // "name; params" of each negotiated extension.
     QList<WsExtensionOffer> extensions() const { return m_extensionParams; }
 
@@ -173,6 +188,10 @@ public:
     // Frame-level sending: opcode Text or Binary starts a message, Continuation continues it;
     // fin ends it. Control frames may be sent between the pieces.
     WsError sendFrame(WsOpcode opcode, QByteArrayView data, bool fin, bool allowCompression = true);
+    // Sends a prepared message: its frame as is where possible (server role, no transforming
+    // extension, no outgoing fragmentation), else encoded for this connection.
+    WsError sendPrepared(const WsPreparedMessage &message, bool allowCompression = true);
+    static WsPreparedMessage prepareMessage(WsOpcode opcode, const QByteArray &payload);
     WsError ping(QByteArrayView payload = {});
     WsError pong(QByteArrayView payload = {});   // unsolicited pong (RFC 6455 §5.5.3)
     // Starts (or, in RemoteClosing, answers) the close handshake. code 1005 sends a close
@@ -212,6 +231,7 @@ private:
     void queueFrame(bool fin, quint8 rsv, WsOpcode opcode, QByteArrayView payload);
     void queueClose(quint16 code, QByteArrayView reasonUtf8);
     WsError sendMessage(WsOpcode opcode, QByteArrayView data, bool allowCompression);
+    WsError queueMessage(WsOpcode opcode, QByteArrayView data, quint8 rsv);
     WsError checkCanSendData() const;
     void configureReader();
 
@@ -232,6 +252,7 @@ private:
     QByteArray m_pending;             // bytes received before the handshake finished
     bool m_handshakeStarted = false;
     bool m_requestDelivered = false;
+    bool m_plainHttp = false;
     bool m_readingRejectionBody = false;
     qint64 m_rejectionBodyLeft = -1;  // -1: until the transport closes
     std::unique_ptr<WsExtension> m_extension;

@@ -4,7 +4,7 @@ WsErrorKind wsErrorKind(WsError error) noexcept
 {
     if (error == WsError::NoError)
         return WsErrorKind::None;
-    if (error <= WsError::InvalidArgument)
+    if (error <= WsError::WriteBufferFull)
         return WsErrorKind::Local;
     if (error <= WsError::HandshakeTimeout)
         return WsErrorKind::Handshake;
@@ -28,7 +28,14 @@ quint16 wsCloseCodeFor(WsError error) noexcept
     case WsError::TooManyFragments:
         return WsCloseCode::MessageTooBig;
     case WsError::AbnormalClosure:
+    case WsError::ConnectionRefused:
+    case WsError::HostNotFound:
+    case WsError::NetworkError:
+    case WsError::ProxyError:
+    case WsError::CloseTimeout:
         return WsCloseCode::Abnormal;
+    case WsError::TlsError:
+        return WsCloseCode::TlsHandshake;
     case WsError::InternalError:
         return WsCloseCode::InternalError;
     default:
@@ -114,6 +121,7 @@ const char *wsErrorName(WsError error) noexcept
     WS_ERROR_NAME(InvalidUtf8ToSend)
     WS_ERROR_NAME(InvalidState)
     WS_ERROR_NAME(InvalidArgument)
+    WS_ERROR_NAME(WriteBufferFull)
     WS_ERROR_NAME(HandshakeMalformedRequest)
     WS_ERROR_NAME(HandshakeMethodNotAllowed)
     WS_ERROR_NAME(HandshakeBadHttpVersion)
@@ -149,6 +157,14 @@ const char *wsErrorName(WsError error) noexcept
     WS_ERROR_NAME(TooManyFragments)
     WS_ERROR_NAME(ExtensionError)
     WS_ERROR_NAME(AbnormalClosure)
+    WS_ERROR_NAME(ConnectionRefused)
+    WS_ERROR_NAME(HostNotFound)
+    WS_ERROR_NAME(NetworkError)
+    WS_ERROR_NAME(TlsError)
+    WS_ERROR_NAME(ProxyError)
+    WS_ERROR_NAME(TooManyRedirects)
+    WS_ERROR_NAME(CloseTimeout)
+    WS_ERROR_NAME(PingTimeout)
     WS_ERROR_NAME(InternalError)
 #undef WS_ERROR_NAME
     }
@@ -168,6 +184,7 @@ QString wsErrorDescription(WsError error)
     case WsError::InvalidUtf8ToSend: return QStringLiteral("Text messages must be valid UTF-8");
     case WsError::InvalidState: return QStringLiteral("The operation is not valid in the current state");
     case WsError::InvalidArgument: return QStringLiteral("Invalid argument");
+    case WsError::WriteBufferFull: return QStringLiteral("The write buffer is full");
     case WsError::HandshakeMalformedRequest: return QStringLiteral("Malformed HTTP request");
     case WsError::HandshakeMethodNotAllowed: return QStringLiteral("WebSocket handshakes must use GET");
     case WsError::HandshakeBadHttpVersion: return QStringLiteral("WebSocket handshakes require HTTP/1.1 or higher");
@@ -203,6 +220,14 @@ QString wsErrorDescription(WsError error)
     case WsError::TooManyFragments: return QStringLiteral("Received a message with too many fragments");
     case WsError::ExtensionError: return QStringLiteral("An extension could not process the received data");
     case WsError::AbnormalClosure: return QStringLiteral("The connection closed without a close handshake");
+    case WsError::ConnectionRefused: return QStringLiteral("Connection refused");
+    case WsError::HostNotFound: return QStringLiteral("Host not found");
+    case WsError::NetworkError: return QStringLiteral("Network error");
+    case WsError::TlsError: return QStringLiteral("TLS error");
+    case WsError::ProxyError: return QStringLiteral("Proxy error");
+    case WsError::TooManyRedirects: return QStringLiteral("Too many redirects");
+    case WsError::CloseTimeout: return QStringLiteral("The close handshake timed out");
+    case WsError::PingTimeout: return QStringLiteral("No pong received in time (keepalive)");
     case WsError::InternalError: return QStringLiteral("Internal error");
     }
     return QStringLiteral("Unknown error");

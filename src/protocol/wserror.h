@@ -25,6 +25,7 @@ enum class WsError {
     InvalidUtf8ToSend,        // text message that is not UTF-8
     InvalidState,             // accept/reject/initiate at the wrong time
     InvalidArgument,          // e.g. a header with CR/LF, a subprotocol the client did not offer
+    WriteBufferFull,          // a send while the write buffer is over its limit (back-pressure)
 
     // Handshake, server side (request from the client)
     HandshakeMalformedRequest,     // not parseable as an HTTP/1.1 request
@@ -66,8 +67,16 @@ enum class WsError {
     TooManyFragments,
     ExtensionError,                // an extension rejected its data (e.g. invalid deflate data)
 
-    // Transport
+    // Transport (reported by the I/O layer)
     AbnormalClosure,               // transport closed without a close handshake
+    ConnectionRefused,
+    HostNotFound,
+    NetworkError,                  // any other socket error
+    TlsError,                      // TLS handshake or certificate failure
+    ProxyError,
+    TooManyRedirects,
+    CloseTimeout,                  // the peer did not finish the close handshake in time
+    PingTimeout,                   // keepalive: no pong in time
     InternalError,
 };
 

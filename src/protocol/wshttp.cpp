@@ -154,8 +154,18 @@ WsHttpHeadParser::Status WsHttpHeadParser::feed(const char *data, qsizetype size
     const qsizetype searchFrom = std::max<qsizetype>(0, m_buffer.size() - 3);
     const qsizetype room = m_maxSize - m_buffer.size();
     const qsizetype take = std::min(size - *consumed, room + 1);
+    const qsizetype old = m_buffer.size();
     m_buffer.append(data + *consumed, take);
     const qsizetype end = m_buffer.indexOf("\r\n\r\n", searchFrom);
+    // Fail fast on bytes no HTTP head contains (control characters other than CR, LF and
+    // HTAB): a TLS ClientHello or binary garbage gets its 400 at once instead of waiting
+    // for a blank line that never comes. Bytes after the head are not ours to judge.
+    const qsizetype headEnd = end < 0 ? m_buffer.size() : end + 4;
+    for (qsizetype i = old; i < headEnd; ++i) {
+        const uchar c = uchar(m_buffer[i]);
+        if ((c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c == 0x7f)
+            return fail(WsError::HandshakeMalformedRequest);
+    }
     if (end < 0) {
         *consumed += take;
         if (m_buffer.size() > m_maxSize)

@@ -56,7 +56,8 @@ public:
     WsHttpHeadParser(qsizetype maxSize, int maxFields) noexcept
         : m_maxSize(maxSize), m_maxFields(maxFields) {}
 
-    // Consumes bytes up to and including the empty line; bytes after it are left unconsumed.
+    // Reads data from offset *consumed on, up to and including the empty line, and advances
+    // *consumed past what it took; bytes after the head are left unconsumed.
     Status feed(const char *data, qsizetype size, qsizetype *consumed);
 
     WsError error() const noexcept { return m_error; }

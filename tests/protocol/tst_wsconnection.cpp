@@ -227,6 +227,8 @@ private slots:
     void pingFromApplication();
     void frameLogsShortenPayloads();
     void fixedRandomSequence();
+    void preparedMessages();
+    void plainHttpDelivered();
 };
 
 void tst_WsConnection::rfcMaskedHelloFromClient()
@@ -956,6 +958,58 @@ void tst_WsConnection::fixedRandomSequence()
     // The system source gives different masks (2^-32 chance of a false failure per pair).
     WsSystemRandom system;
     QVERIFY(system.nextMask() != system.nextMask() || system.nextMask() != system.nextMask());
+}
+
+void tst_WsConnection::preparedMessages()
+{
+    // Encoded once, sent as is by server connections; a client (masking) or a connection
+    // with a transforming extension encodes it for itself.
+    const WsPreparedMessage m = WsConnection::prepareMessage(WsOpcode::Text, "hi all");
+    QCOMPARE(m.serverFrame.toHex(), QByteArray("81066869") + QByteArray(" all").toHex());
+    Pair p;
+    QCOMPARE(p.server.sendPrepared(m), WsError::NoError);
+    QCOMPARE(p.server.takeOutgoing(), m.serverFrame);
+    QCOMPARE(p.client.sendPrepared(m), WsError::NoError);
+    const QByteArray masked = p.client.takeOutgoing();
+    QCOMPARE(masked.size(), m.serverFrame.size() + 4);
+    p.server.receiveData(masked);
+    QCOMPARE(p.server.takeEvents()[0].data, QByteArray("hi all"));
+
+    WsConnectionOptions options;
+    options.extensions = {std::make_shared<XorFactory>()};
+    Pair x(options, options);
+    QCOMPARE(x.server.sendPrepared(m), WsError::NoError);
+    const auto frames = parseFrames(x.server.takeOutgoing(), WsFrameReader::Role::Client);
+    QCOMPARE(frames[0].header.rsv, quint8(WsRsv::Rsv1));
+
+    QCOMPARE(p.server.sendPrepared(WsConnection::prepareMessage(WsOpcode::Text, "\xff")), WsError::InvalidUtf8ToSend);
+    p.server.sendFrame(WsOpcode::Binary, "a", false);
+    QCOMPARE(p.server.sendPrepared(m), WsError::MessageInProgress);
+    WsConnection idle(WsRole::Server);
+    QCOMPARE(idle.sendPrepared(m), WsError::NotOpen);
+}
+
+void tst_WsConnection::plainHttpDelivered()
+{
+    WsConnectionOptions options;
+    options.deliverPlainHttp = true;
+    WsConnection server(WsRole::Server, options);
+    server.receiveData(QByteArrayView("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+    QCOMPARE(typesOf(server.takeEvents()), QList<WsEvent::Type>{WsEvent::Request});
+    QVERIFY(server.isPlainHttpRequest());
+    QCOMPARE(server.request().path(), QByteArray("/health"));
+    QCOMPARE(server.accept(), WsError::InvalidState);
+    QCOMPARE(server.reject(200, "ok\n"), WsError::NoError);
+    const QByteArray out = server.takeOutgoing();
+    QVERIFY(out.startsWith("HTTP/1.1 200 OK\r\n"));
+    QVERIFY(out.endsWith("\r\n\r\nok\n"));
+    QVERIFY(server.shouldCloseTransport());
+
+    // Without the option the core answers 426 itself.
+    WsConnection strict(WsRole::Server);
+    strict.receiveData(QByteArrayView("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+    QVERIFY(strict.takeOutgoing().startsWith("HTTP/1.1 426"));
+    QCOMPARE(strict.error(), WsError::HandshakeNotUpgrade);
 }
 
 QTEST_APPLESS_MAIN(tst_WsConnection)
