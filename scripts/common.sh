@@ -9,7 +9,7 @@ WSKIT_BUILD_DIR="${WSKIT_BUILD_DIR:-$WSKIT_ROOT/build}"
 WSKIT_PACKAGES=(
     cmake ninja-build g++ pkg-config
     qt6-base-dev qt6-base-dev-tools
-    zlib1g-dev libssl-dev
+    zlib1g-dev libssl-dev openssl
     libbenchmark-dev lcov
 )
 

@@ -1,0 +1,99 @@
+// A WebSocket echo server: text comes back as text, binary as binary, any size up to the
+// message limit. The server the compliance and load tests point at.
+
+#include <wsserver.h>
+#include <wssocket.h>
+
+#include <QtCore/qcommandlineparser.h>
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qfile.h>
+#include <QtNetwork/qsslkey.h>
+
+#include <cstdio>
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("wskit-echoserver"));
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("WebSocket echo server"));
+    parser.addHelpOption();
+    QCommandLineOption hostOpt(QStringLiteral("host"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("address"), QStringLiteral("127.0.0.1"));
+    QCommandLineOption portOpt(QStringLiteral("port"), QStringLiteral("Port (0 picks a free one; default 9001)."), QStringLiteral("port"), QStringLiteral("9001"));
+    QCommandLineOption certOpt(QStringLiteral("tls-cert"), QStringLiteral("PEM certificate: serve wss://."), QStringLiteral("file"));
+    QCommandLineOption keyOpt(QStringLiteral("tls-key"), QStringLiteral("PEM private key for --tls-cert."), QStringLiteral("file"));
+    QCommandLineOption protoOpt(QStringLiteral("subprotocol"), QStringLiteral("Supported subprotocol (repeatable)."), QStringLiteral("name"));
+    QCommandLineOption originOpt(QStringLiteral("origin"), QStringLiteral("Allowed Origin (repeatable; default any)."), QStringLiteral("origin"));
+    QCommandLineOption maxOpt(QStringLiteral("max-message"), QStringLiteral("Largest message in bytes (default 16 MiB)."), QStringLiteral("bytes"), QString::number(16 * 1024 * 1024));
+    QCommandLineOption quietOpt(QStringLiteral("quiet"), QStringLiteral("Do not log connections."));
+    parser.addOptions({hostOpt, portOpt, certOpt, keyOpt, protoOpt, originOpt, maxOpt, quietOpt});
+    parser.process(app);
+    const bool quiet = parser.isSet(quietOpt);
+
+    WsServer server;
+    WsSocketOptions options;
+    options.limits.maxMessageSize = parser.value(maxOpt).toLongLong();
+    options.maxWriteBufferSize = std::max<qint64>(options.limits.maxMessageSize * 2, 16 * 1024 * 1024);
+    server.setOptions(options);
+    for (const QString &p : parser.values(protoOpt))
+        server.setSupportedSubprotocols(server.supportedSubprotocols() << p.toUtf8());
+    for (const QString &o : parser.values(originOpt))
+        server.setAllowedOrigins(server.allowedOrigins() << o.toUtf8());
+    if (parser.isSet(certOpt)) {
+        QFile certFile(parser.value(certOpt));
+        QFile keyFile(parser.value(keyOpt));
+        if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly)) {
+            std::fprintf(stderr, "cannot read the TLS certificate or key\n");
+            return 2;
+        }
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setLocalCertificate(QSslCertificate(certFile.readAll(), QSsl::Pem));
+        tls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa, QSsl::Pem));
+        tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+        server.setSslConfiguration(tls);
+        if (!server.isSecure()) {
+            std::fprintf(stderr, "invalid TLS certificate or key\n");
+            return 2;
+        }
+    }
+    if (!server.listen(QHostAddress(parser.value(hostOpt)), quint16(parser.value(portOpt).toUInt()))) {
+        std::fprintf(stderr, "cannot listen: %s\n", qPrintable(server.errorString()));
+        return 1;
+    }
+    QString host = server.serverAddress().toString();
+    if (server.serverAddress().protocol() == QAbstractSocket::IPv6Protocol)
+        host = QLatin1Char('[') + host + QLatin1Char(']');
+    std::printf("listening on %s://%s:%d\n", server.isSecure() ? "wss" : "ws", qPrintable(host), server.serverPort());
+    std::fflush(stdout);
+
+    QObject::connect(&server, &WsServer::newConnection, &server, [&] {
+        while (WsSocket *socket = server.nextPendingConnection()) {
+            if (!quiet)
+                std::printf("+ %s:%d %s\n", qPrintable(socket->peerAddress().toString()), socket->peerPort(),
+                            socket->handshakeRequest().target.constData());
+            // Back-pressure: stop reading while the echoes are not written out.
+            const auto throttle = [socket] {
+                if (socket->bufferedAmount() > 1024 * 1024)
+                    socket->pauseReading();
+            };
+            QObject::connect(socket, &WsSocket::textMessageReceived, socket, [socket, throttle](const QString &m) {
+                socket->sendTextMessage(m);
+                throttle();
+            });
+            QObject::connect(socket, &WsSocket::binaryMessageReceived, socket, [socket, throttle](const QByteArray &m) {
+                socket->sendBinaryMessage(m);
+                throttle();
+            });
+            QObject::connect(socket, &WsSocket::writeBufferDrained, socket, &WsSocket::resumeReading);
+            QObject::connect(socket, &WsSocket::closed, socket, [socket, quiet](const WsCloseStatus &s) {
+                if (!quiet)
+                    std::printf("- %s:%d code %d%s\n", qPrintable(socket->peerAddress().toString()), socket->peerPort(),
+                                s.code, s.wasClean ? "" : " (not clean)");
+                std::fflush(stdout);
+                socket->deleteLater();
+            });
+        }
+        std::fflush(stdout);
+    });
+    return app.exec();
+}

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <wsconnection.h>
+
+#include <QtCore/qlist.h>
+#include <QtCore/qmetatype.h>
+#include <QtCore/qurl.h>
+
+// Settings shared by client sockets and the connections a WsServer accepts.
+struct WsSocketOptions
+{
+    WsLimits limits;                 // protocol limits (message, frame, handshake sizes)
+    int handshakeTimeoutMs = 10000;  // TCP + TLS + HTTP upgrade must finish within this
+    int closeTimeoutMs = 5000;       // wait this long for the peer's close frame / TCP close
+    // Keepalive, like Python websockets: a ping every pingIntervalMs; no pong within
+    // pongTimeoutMs fails the connection with 1011. 0 disables either.
+    int pingIntervalMs = 20000;
+    int pongTimeoutMs = 20000;
+    // Back-pressure. Sends fail (return -1, nothing queued) while more than this many bytes
+    // wait to be written; writeBufferDrained() tells when to resume.
+    qint64 maxWriteBufferSize = 16 * 1024 * 1024;
+    // Bytes read from the OS per slice before events are delivered; with reading paused the
+    // kernel's buffers fill and TCP flow control slows the peer down.
+    qint64 readBufferSize = 256 * 1024;
+    bool streamMessages = false;     // deliver partial messages (textFrameReceived etc.)
+    qint64 outgoingFrameSize = 0;    // split outgoing messages into frames of this size
+    QList<std::shared_ptr<const WsExtensionFactory>> extensions;
+};
+
+// What a client asks for when opening a connection.
+struct WsRequest
+{
+    QUrl url;                        // ws:// or wss://
+    WsHttpHeaders headers;           // extra request headers
+    QByteArray origin;               // Origin header, if any
+    QList<QByteArray> subprotocols;  // offered, most preferred first
+    int maxRedirects = 5;            // 3xx responses followed; 0: report them instead
+    WsSocketOptions options;
+};
+
+// Traffic counters of one socket.
+struct WsSocketStatistics
+{
+    qint64 messagesReceived = 0;
+    qint64 messagesSent = 0;
+    qint64 bytesReceived = 0;        // on the wire, handshake included
+    qint64 bytesSent = 0;
+    qint64 lastRoundTripMs = -1;     // from the latest answered ping
+};
+
+Q_DECLARE_METATYPE(WsError)
+Q_DECLARE_METATYPE(WsCloseStatus)
+Q_DECLARE_METATYPE(WsHandshakeResponse)

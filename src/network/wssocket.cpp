@@ -1,0 +1,703 @@
+#include "wssocket.h"
+#include "wssocket_p.h"
+#include "wsserver_p.h"
+
+#include <QtCore/qloggingcategory.h>
+#include <QtNetwork/qsslsocket.h>
+#include <QtNetwork/qtcpsocket.h>
+
+Q_LOGGING_CATEGORY(lcWsNetwork, "wskit.network", QtInfoMsg)
+
+static int registerTypes()
+{
+    qRegisterMetaType<WsError>();
+    qRegisterMetaType<WsCloseStatus>();
+    qRegisterMetaType<WsHandshakeResponse>();
+    return 0;
+}
+Q_CONSTRUCTOR_FUNCTION(registerTypes)
+
+WsSocketPrivate::WsSocketPrivate(WsSocket *q) : q_ptr(q)
+{
+    handshakeTimer.setSingleShot(true);
+    closeTimer.setSingleShot(true);
+    pongTimer.setSingleShot(true);
+    clock.start();
+}
+
+WsConnectionOptions WsSocketPrivate::connectionOptions(const WsSocketOptions &o)
+{
+    WsConnectionOptions c;
+    c.limits = o.limits;
+    c.streamMessages = o.streamMessages;
+    c.outgoingFrameSize = o.outgoingFrameSize;
+    c.extensions = o.extensions;
+    return c;
+}
+
+WsSocket::WsSocket(QObject *parent) : QObject(parent), d_ptr(new WsSocketPrivate(this))
+{
+    Q_D(WsSocket);
+    connect(&d->handshakeTimer, &QTimer::timeout, this, [d] {
+        d->failLocally(WsError::HandshakeTimeout, WsCloseCode::InternalError, QString());
+    });
+    connect(&d->closeTimer, &QTimer::timeout, this, [d] {
+        // The peer did not finish the close handshake (or its TCP close) in time: drop it.
+        qCDebug(lcWsNetwork) << "close timeout, dropping the connection";
+        if (!d->coreClosed)
+            d->setError(WsError::CloseTimeout, wsErrorDescription(WsError::CloseTimeout));
+        if (d->transport)
+            d->transport->abort();
+    });
+    connect(&d->pingTimer, &QTimer::timeout, this, [d] { d->sendKeepalivePing(); });
+    connect(&d->pongTimer, &QTimer::timeout, this, [d] {
+        // Like Python websockets: a missing pong fails the connection with 1011.
+        d->failLocally(WsError::PingTimeout, WsCloseCode::InternalError,
+                       QStringLiteral("keepalive ping timeout"));
+    });
+}
+
+WsSocket::~WsSocket()
+{
+    Q_D(WsSocket);
+    if (d->transport) {
+        d->transport->disconnect(this);
+        d->transport->abort();
+    }
+}
+
+void WsSocket::setOptions(const WsSocketOptions &options) { d_func()->options = options; }
+WsSocketOptions WsSocket::options() const { return d_func()->options; }
+
+void WsSocket::setSslConfiguration(const QSslConfiguration &configuration)
+{
+    Q_D(WsSocket);
+    d->sslConfiguration = configuration;
+    d->hasSslConfiguration = true;
+}
+
+QSslConfiguration WsSocket::sslConfiguration() const
+{
+    Q_D(const WsSocket);
+    return d->hasSslConfiguration ? d->sslConfiguration : QSslConfiguration::defaultConfiguration();
+}
+
+void WsSocket::open(const QUrl &url)
+{
+    WsRequest r;
+    r.url = url;
+    r.options = d_func()->options;
+    open(r);
+}
+
+void WsSocket::open(const WsRequest &request)
+{
+    Q_D(WsSocket);
+    d->startClient(request, request.maxRedirects);
+}
+
+void WsSocketPrivate::startClient(const WsRequest &r, int redirects)
+{
+    Q_Q(WsSocket);
+    if (transport) {
+        detachTransport();
+    }
+    role = WsRole::Client;
+    request = r;
+    redirectsLeft = redirects;
+    stats = WsSocketStatistics();
+    error = WsError::NoError;
+    errorString.clear();
+    closeStatus = WsCloseStatus();
+    coreClosed = finished = aborting = readingPaused = overLimit = false;
+    pendingPings.clear();
+    keepalivePing.clear();
+    connection = std::make_unique<WsConnection>(WsRole::Client, connectionOptions(r.options));
+    setState(WsSocket::State::Connecting);
+
+    const QString scheme = r.url.scheme().toLower();
+    const bool secure = scheme == QLatin1String("wss") || scheme == QLatin1String("https");
+    const bool plain = scheme == QLatin1String("ws") || scheme == QLatin1String("http");
+    if ((!secure && !plain) || r.url.host().isEmpty()) {
+        setError(WsError::InvalidArgument, QStringLiteral("Invalid WebSocket URL: %1").arg(r.url.toString()));
+        connection->transportClosed();
+        processEvents();
+        finish();
+        return;
+    }
+    const quint16 port = quint16(r.url.port(secure ? 443 : 80));
+    handshakeTimer.start(r.options.handshakeTimeoutMs);
+    QTcpSocket *socket;
+    if (secure) {
+        auto *ssl = new QSslSocket(q);
+        if (hasSslConfiguration)
+            ssl->setSslConfiguration(sslConfiguration);
+        QObject::connect(ssl, &QSslSocket::encrypted, q, [this] { onTransportReady(); });
+        QObject::connect(ssl, &QSslSocket::sslErrors, q, [q](const QList<QSslError> &errors) {
+            emit q->sslErrors(errors);
+        });
+        socket = ssl;
+    } else {
+        socket = new QTcpSocket(q);
+        QObject::connect(socket, &QTcpSocket::connected, q, [this] { onTransportReady(); });
+    }
+    attachTransport(socket);
+    qCDebug(lcWsNetwork) << "connecting to" << r.url.host() << port << (secure ? "(TLS)" : "");
+    if (secure)
+        static_cast<QSslSocket *>(socket)->connectToHostEncrypted(r.url.host(), port);
+    else
+        socket->connectToHost(r.url.host(), port);
+}
+
+void WsSocketPrivate::startServer(QTcpSocket *socket, const WsSocketOptions &o, WsServer *srv,
+                                  bool deliverPlainHttp)
+{
+    Q_Q(WsSocket);
+    role = WsRole::Server;
+    options = o;
+    request.options = o;
+    server = srv;
+    WsConnectionOptions co = connectionOptions(o);
+    co.deliverPlainHttp = deliverPlainHttp;
+    connection = std::make_unique<WsConnection>(WsRole::Server, co);
+    socket->setParent(q);
+    attachTransport(socket);
+    setState(WsSocket::State::Connecting);
+    handshakeTimer.start(o.handshakeTimeoutMs);
+    if (socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(q, [this] { onReadyRead(); }, Qt::QueuedConnection);
+}
+
+void WsSocketPrivate::attachTransport(QTcpSocket *socket)
+{
+    Q_Q(WsSocket);
+    transport = socket;
+    socket->setReadBufferSize(request.options.readBufferSize);
+    QObject::connect(socket, &QTcpSocket::readyRead, q, [this] { onReadyRead(); });
+    QObject::connect(socket, &QTcpSocket::bytesWritten, q, [this](qint64 n) { onBytesWritten(n); });
+    QObject::connect(socket, &QTcpSocket::errorOccurred, q,
+                     [this](QAbstractSocket::SocketError e) { onSocketError(e); });
+    QObject::connect(socket, &QTcpSocket::stateChanged, q, [this](QAbstractSocket::SocketState s) {
+        if (s == QAbstractSocket::UnconnectedState)
+            onTransportGone();
+    });
+}
+
+void WsSocketPrivate::detachTransport()
+{
+    Q_Q(WsSocket);
+    if (!transport)
+        return;
+    transport->disconnect(q);
+    transport->abort();
+    transport->deleteLater();
+    transport = nullptr;
+}
+
+void WsSocketPrivate::onTransportReady()
+{
+    // TCP (and TLS) are up: send the opening handshake.
+    const QUrl &url = request.url;
+    WsClientHandshake hs;
+    QByteArray host = url.host(QUrl::FullyEncoded).toLatin1();
+    if (host.contains(':'))
+        host = '[' + host + ']';  // IPv6 literal
+    const bool secure = transport->inherits("QSslSocket");
+    const int port = url.port();
+    if (port != -1 && port != (secure ? 443 : 80))
+        host += ':' + QByteArray::number(port);
+    hs.host = host;
+    hs.target = url.path(QUrl::FullyEncoded).toLatin1();
+    if (hs.target.isEmpty())
+        hs.target = "/";
+    if (url.hasQuery())
+        hs.target += '?' + url.query(QUrl::FullyEncoded).toLatin1();
+    hs.origin = request.origin;
+    hs.subprotocols = request.subprotocols;
+    hs.headers = request.headers;
+    const WsError e = connection->startHandshake(hs);
+    if (e != WsError::NoError) {
+        setError(e, wsErrorDescription(e) + QStringLiteral(" (request headers)"));
+        aborting = true;
+        transport->abort();
+        return;
+    }
+    flush();
+}
+
+void WsSocketPrivate::onReadyRead()
+{
+    Q_Q(WsSocket);
+    QPointer<WsSocket> guard(q);
+    while (transport && !readingPaused && transport->bytesAvailable() > 0) {
+        const QByteArray chunk = transport->read(std::max<qint64>(4096, request.options.readBufferSize));
+        if (chunk.isEmpty())
+            break;
+        stats.bytesReceived += chunk.size();
+        connection->receiveData(chunk);
+        if (!processEvents() || !guard)
+            return;
+    }
+    if (guard)
+        flush();
+}
+
+void WsSocketPrivate::onSocketError(QAbstractSocket::SocketError e)
+{
+    if (aborting || e == QAbstractSocket::RemoteHostClosedError)
+        return;  // the end of the stream: onTransportGone() reports it
+    WsError we = WsError::NetworkError;
+    switch (e) {
+    case QAbstractSocket::ConnectionRefusedError: we = WsError::ConnectionRefused; break;
+    case QAbstractSocket::HostNotFoundError: we = WsError::HostNotFound; break;
+    case QAbstractSocket::SslHandshakeFailedError:
+    case QAbstractSocket::SslInternalError:
+    case QAbstractSocket::SslInvalidUserDataError: we = WsError::TlsError; break;
+    case QAbstractSocket::ProxyConnectionRefusedError:
+    case QAbstractSocket::ProxyConnectionClosedError:
+    case QAbstractSocket::ProxyConnectionTimeoutError:
+    case QAbstractSocket::ProxyNotFoundError:
+    case QAbstractSocket::ProxyProtocolError:
+    case QAbstractSocket::ProxyAuthenticationRequiredError: we = WsError::ProxyError; break;
+    default: break;
+    }
+    setError(we, transport ? transport->errorString() : wsErrorDescription(we));
+}
+
+void WsSocketPrivate::onTransportGone()
+{
+    if (!transport || !connection)
+        return;
+    // A failed connect can change the state before errorOccurred(): take the cause first.
+    if (transport->error() != QAbstractSocket::UnknownSocketError)
+        onSocketError(transport->error());
+    // Deliver what is still buffered before reporting the end.
+    Q_Q(WsSocket);
+    QPointer<WsSocket> guard(q);
+    if (!readingPaused && transport->bytesAvailable() > 0) {
+        connection->receiveData(transport->readAll());
+        if (!processEvents() || !guard)
+            return;
+    }
+    connection->transportClosed();
+    if (!processEvents() || !guard)
+        return;
+    finish();
+}
+
+void WsSocketPrivate::onBytesWritten(qint64 bytes)
+{
+    Q_Q(WsSocket);
+    emit q->bytesWritten(bytes);
+    if (transport && transport->bytesToWrite() == 0) {
+        overLimit = false;
+        emit q->writeBufferDrained();
+    }
+}
+
+bool WsSocketPrivate::processEvents()
+{
+    Q_Q(WsSocket);
+    QPointer<WsSocket> guard(q);
+    const auto events = connection->takeEvents();
+    for (const WsEvent &e : events) {
+        switch (e.type) {
+        case WsEvent::Request:
+            if (server)
+                WsServerPrivate::get(server)->handleUpgrade(q);
+            break;
+        case WsEvent::Open:
+            handshakeTimer.stop();
+            setState(WsSocket::State::Open);
+            if (request.options.pingIntervalMs > 0)
+                pingTimer.start(request.options.pingIntervalMs);
+            if (role == WsRole::Client)
+                emit q->handshakeResponseReceived(connection->response());
+            if (guard)
+                emit q->connected();
+            break;
+        case WsEvent::Rejected:
+            if (followRedirect())
+                return guard;
+            emit q->handshakeResponseReceived(connection->response());
+            break;
+        case WsEvent::Message:
+            ++stats.messagesReceived;
+            if (e.opcode == WsOpcode::Text)
+                emit q->textMessageReceived(e.text());
+            else
+                emit q->binaryMessageReceived(e.data);
+            break;
+        case WsEvent::Fragment:
+            if (e.last)
+                ++stats.messagesReceived;
+            if (e.opcode == WsOpcode::Text)
+                emit q->textFrameReceived(e.text(), e.last);
+            else
+                emit q->binaryFrameReceived(e.data, e.last);
+            break;
+        case WsEvent::Ping:
+            emit q->pingReceived(e.data);
+            break;
+        case WsEvent::Pong: {
+            qint64 rtt = -1;
+            for (qsizetype i = 0; i < pendingPings.size(); ++i) {
+                if (pendingPings[i].first == e.data) {
+                    rtt = clock.elapsed() - pendingPings[i].second;
+                    pendingPings.remove(0, i + 1);  // earlier ones will not be answered
+                    break;
+                }
+            }
+            if (rtt >= 0)
+                stats.lastRoundTripMs = rtt;
+            if (!keepalivePing.isEmpty() && e.data == keepalivePing) {
+                keepalivePing.clear();
+                pongTimer.stop();
+            }
+            emit q->pongReceived(rtt, e.data);
+            break;
+        }
+        case WsEvent::CloseFrame:
+            if (state == WsSocket::State::Open)
+                setState(WsSocket::State::Closing);
+            break;
+        case WsEvent::Error:
+            setError(e.error, e.errorString);
+            break;
+        case WsEvent::Closed:
+            coreClosed = true;
+            closeStatus = e.close;
+            if (closeStatus.error == WsError::NoError && error != WsError::NoError)
+                closeStatus.error = error;
+            pingTimer.stop();
+            pongTimer.stop();
+            handshakeTimer.stop();
+            if (state != WsSocket::State::Closed && state != WsSocket::State::Unconnected)
+                setState(WsSocket::State::Closing);
+            // Whoever closes TCP, the peer gets closeTimeoutMs to let go of it.
+            if (transport && transport->state() != QAbstractSocket::UnconnectedState)
+                closeTimer.start(request.options.closeTimeoutMs);
+            break;
+        }
+        if (!guard)
+            return false;
+    }
+    flush();
+    return guard;
+}
+
+void WsSocketPrivate::flush()
+{
+    if (!transport || !connection)
+        return;
+    const QByteArray out = connection->takeOutgoing();
+    if (!out.isEmpty() && transport->state() == QAbstractSocket::ConnectedState) {
+        transport->write(out);
+        stats.bytesSent += out.size();
+    }
+    if (connection->shouldCloseTransport() && transport->state() == QAbstractSocket::ConnectedState)
+        transport->disconnectFromHost();  // after the pending bytes are written
+}
+
+void WsSocketPrivate::setState(WsSocket::State s)
+{
+    Q_Q(WsSocket);
+    if (state == s)
+        return;
+    qCDebug(lcWsNetwork) << "state" << state << "->" << s;
+    state = s;
+    emit q->stateChanged(s);
+}
+
+void WsSocketPrivate::setError(WsError e, const QString &text)
+{
+    Q_Q(WsSocket);
+    if (error != WsError::NoError)
+        return;  // the first error is the one that counts
+    error = e;
+    errorString = text.isEmpty() ? wsErrorDescription(e) : text;
+    qCDebug(lcWsNetwork) << "error:" << errorString;
+    emit q->errorOccurred(e);
+}
+
+void WsSocketPrivate::failLocally(WsError e, quint16 code, const QString &reason)
+{
+    if (!connection || coreClosed)
+        return;
+    connection->fail(e, code, reason);
+    processEvents();
+    if (transport && state != WsSocket::State::Closed && transport->state() == QAbstractSocket::ConnectedState
+        && e == WsError::HandshakeTimeout) {
+        aborting = true;
+        transport->abort();
+    }
+}
+
+void WsSocketPrivate::finish()
+{
+    Q_Q(WsSocket);
+    if (finished)
+        return;
+    finished = true;
+    handshakeTimer.stop();
+    closeTimer.stop();
+    pingTimer.stop();
+    pongTimer.stop();
+    if (connection)
+        closeStatus = connection->closeStatus();
+    if (closeStatus.error == WsError::NoError && error != WsError::NoError)
+        closeStatus.error = error;
+    if (aborting && error == WsError::NoError)
+        closeStatus.error = WsError::NoError;
+    setState(WsSocket::State::Closed);
+    emit q->closed(closeStatus);
+}
+
+bool WsSocketPrivate::followRedirect()
+{
+    const WsHandshakeResponse &r = connection->response();
+    if (role != WsRole::Client || r.status < 300 || r.status > 399 || !r.headers.contains("Location"))
+        return false;
+    if (redirectsLeft <= 0) {
+        if (request.maxRedirects > 0) {
+            setError(WsError::TooManyRedirects, wsErrorDescription(WsError::TooManyRedirects));
+            return false;
+        }
+        return false;  // redirects disabled: report the 3xx as it is
+    }
+    QUrl target = request.url.resolved(QUrl::fromEncoded(r.headers.value("Location")));
+    const QString scheme = target.scheme().toLower();
+    if (scheme == QLatin1String("http"))
+        target.setScheme(QStringLiteral("ws"));
+    else if (scheme == QLatin1String("https"))
+        target.setScheme(QStringLiteral("wss"));
+    WsRequest next = request;
+    next.url = target;
+    const bool sameOrigin = target.scheme() == request.url.scheme() && target.host() == request.url.host()
+            && target.port() == request.url.port();
+    if (!sameOrigin) {
+        // Credentials are for the origin they were given to.
+        next.headers.remove("Authorization");
+        next.headers.remove("Cookie");
+        next.url.setUserInfo(QString());
+    }
+    qCDebug(lcWsNetwork) << "redirect" << r.status << "to" << target;
+    Q_Q(WsSocket);
+    QMetaObject::invokeMethod(q, [this, next, left = redirectsLeft - 1] { startClient(next, left); },
+                              Qt::QueuedConnection);
+    if (transport) {
+        transport->disconnect(q);
+        transport->abort();
+        transport->deleteLater();
+        transport = nullptr;
+    }
+    return true;
+}
+
+void WsSocketPrivate::sendKeepalivePing()
+{
+    if (state != WsSocket::State::Open || !keepalivePing.isEmpty())
+        return;
+    const quint32 n = ++pingCounter;
+    keepalivePing = QByteArray("ka-") + QByteArray::number(n);
+    if (connection->ping(keepalivePing) != WsError::NoError)
+        return;
+    pendingPings.append({keepalivePing, clock.elapsed()});
+    if (pendingPings.size() > 16)
+        pendingPings.removeFirst();
+    if (request.options.pongTimeoutMs > 0)
+        pongTimer.start(request.options.pongTimeoutMs);
+    flush();
+}
+
+qint64 WsSocketPrivate::afterSend(WsError e, qint64 before)
+{
+    if (e != WsError::NoError) {
+        errorString = wsErrorDescription(e);
+        return -1;
+    }
+    const qint64 queued = connection->outgoingSize() - before;
+    flush();
+    return queued;
+}
+
+qint64 WsSocket::sendTextMessage(const QString &message)
+{
+    Q_D(WsSocket);
+    if (!d->connection)
+        return -1;
+    if (d->transport && d->transport->bytesToWrite() > d->request.options.maxWriteBufferSize) {
+        d->overLimit = true;
+        d->errorString = wsErrorDescription(WsError::WriteBufferFull);
+        return -1;
+    }
+    const qint64 before = d->connection->outgoingSize();
+    const qint64 n = d->afterSend(d->connection->sendText(QStringView(message)), before);
+    if (n >= 0)
+        ++d->stats.messagesSent;
+    return n;
+}
+
+qint64 WsSocket::sendBinaryMessage(const QByteArray &message)
+{
+    Q_D(WsSocket);
+    if (!d->connection)
+        return -1;
+    if (d->transport && d->transport->bytesToWrite() > d->request.options.maxWriteBufferSize) {
+        d->overLimit = true;
+        d->errorString = wsErrorDescription(WsError::WriteBufferFull);
+        return -1;
+    }
+    const qint64 before = d->connection->outgoingSize();
+    const qint64 n = d->afterSend(d->connection->sendBinary(message), before);
+    if (n >= 0)
+        ++d->stats.messagesSent;
+    return n;
+}
+
+qint64 WsSocket::sendFrame(WsOpcode opcode, const QByteArray &data, bool last)
+{
+    Q_D(WsSocket);
+    if (!d->connection)
+        return -1;
+    if (d->transport && d->transport->bytesToWrite() > d->request.options.maxWriteBufferSize) {
+        d->overLimit = true;
+        d->errorString = wsErrorDescription(WsError::WriteBufferFull);
+        return -1;
+    }
+    const qint64 before = d->connection->outgoingSize();
+    const qint64 n = d->afterSend(d->connection->sendFrame(opcode, data, last), before);
+    if (n >= 0 && last)
+        ++d->stats.messagesSent;
+    d->processEvents();  // the end of a message may complete a delayed close
+    return n;
+}
+
+bool WsSocket::ping(const QByteArray &payload)
+{
+    Q_D(WsSocket);
+    if (!d->connection || d->connection->ping(payload) != WsError::NoError)
+        return false;
+    d->pendingPings.append({payload, d->clock.elapsed()});
+    if (d->pendingPings.size() > 16)
+        d->pendingPings.removeFirst();
+    d->flush();
+    return true;
+}
+
+void WsSocket::close(quint16 code, const QString &reason)
+{
+    Q_D(WsSocket);
+    if (!d->connection || d->finished)
+        return;
+    if (d->state == State::Connecting) {
+        abort();
+        return;
+    }
+    const WsError e = d->connection->close(code, reason);
+    if (e != WsError::NoError) {
+        d->errorString = wsErrorDescription(e);
+        return;
+    }
+    d->setState(State::Closing);
+    d->closeTimer.start(d->request.options.closeTimeoutMs);
+    d->processEvents();
+}
+
+void WsSocket::abort()
+{
+    Q_D(WsSocket);
+    if (!d->transport || d->finished)
+        return;
+    d->aborting = true;
+    d->transport->abort();
+}
+
+void WsSocket::ignoreSslErrors()
+{
+    Q_D(WsSocket);
+    if (auto *ssl = qobject_cast<QSslSocket *>(d->transport))
+        ssl->ignoreSslErrors();
+}
+
+void WsSocket::ignoreSslErrors(const QList<QSslError> &errors)
+{
+    Q_D(WsSocket);
+    if (auto *ssl = qobject_cast<QSslSocket *>(d->transport))
+        ssl->ignoreSslErrors(errors);
+}
+
+WsSocket::State WsSocket::state() const { return d_func()->state; }
+QUrl WsSocket::requestUrl() const { return d_func()->request.url; }
+WsRequest WsSocket::request() const { return d_func()->request; }
+QByteArray WsSocket::subprotocol() const
+{
+    Q_D(const WsSocket);
+    return d->connection ? d->connection->subprotocol() : QByteArray();
+}
+QList<WsExtensionOffer> WsSocket::extensions() const
+{
+    Q_D(const WsSocket);
+    return d->connection ? d->connection->extensions() : QList<WsExtensionOffer>();
+}
+const WsHandshakeRequest &WsSocket::handshakeRequest() const
+{
+    static const WsHandshakeRequest none;
+    Q_D(const WsSocket);
+    return d->connection ? d->connection->request() : none;
+}
+const WsHandshakeResponse &WsSocket::handshakeResponse() const
+{
+    static const WsHandshakeResponse none;
+    Q_D(const WsSocket);
+    return d->connection ? d->connection->response() : none;
+}
+QHostAddress WsSocket::peerAddress() const
+{
+    Q_D(const WsSocket);
+    return d->transport ? d->transport->peerAddress() : QHostAddress();
+}
+quint16 WsSocket::peerPort() const
+{
+    Q_D(const WsSocket);
+    return d->transport ? d->transport->peerPort() : 0;
+}
+QHostAddress WsSocket::localAddress() const
+{
+    Q_D(const WsSocket);
+    return d->transport ? d->transport->localAddress() : QHostAddress();
+}
+quint16 WsSocket::localPort() const
+{
+    Q_D(const WsSocket);
+    return d->transport ? d->transport->localPort() : 0;
+}
+WsCloseStatus WsSocket::closeStatus() const { return d_func()->closeStatus; }
+quint16 WsSocket::closeCode() const { return d_func()->closeStatus.code; }
+QString WsSocket::closeReason() const { return d_func()->closeStatus.reason; }
+WsError WsSocket::error() const { return d_func()->error; }
+QString WsSocket::errorString() const { return d_func()->errorString; }
+qint64 WsSocket::bufferedAmount() const
+{
+    Q_D(const WsSocket);
+    return (d->transport ? d->transport->bytesToWrite() : 0)
+            + (d->connection ? d->connection->outgoingSize() : 0);
+}
+WsSocketStatistics WsSocket::statistics() const { return d_func()->stats; }
+
+void WsSocket::pauseReading() { d_func()->readingPaused = true; }
+
+void WsSocket::resumeReading()
+{
+    Q_D(WsSocket);
+    if (!d->readingPaused)
+        return;
+    d->readingPaused = false;
+    QMetaObject::invokeMethod(this, [d] {
+        d->onReadyRead();
+        if (d->transport && d->transport->state() == QAbstractSocket::UnconnectedState)
+            d->onTransportGone();
+    }, Qt::QueuedConnection);
+}
+
+bool WsSocket::isReadingPaused() const { return d_func()->readingPaused; }

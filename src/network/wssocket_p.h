@@ -1,0 +1,70 @@
+#pragma once
+
+#include "wssocket.h"
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qpointer.h>
+#include <QtCore/qtimer.h>
+
+#include <memory>
+
+class WsServer;
+
+class WsSocketPrivate
+{
+    Q_DECLARE_PUBLIC(WsSocket)
+public:
+    explicit WsSocketPrivate(WsSocket *q);
+
+    void startClient(const WsRequest &request, int redirectsLeft);
+    void startServer(QTcpSocket *transport, const WsSocketOptions &options, WsServer *server,
+                     bool deliverPlainHttp);
+    void attachTransport(QTcpSocket *transport);
+    void detachTransport();
+    void onTransportReady();
+    void onReadyRead();
+    void onTransportGone();
+    void onSocketError(QAbstractSocket::SocketError error);
+    void onBytesWritten(qint64 bytes);
+    bool processEvents();            // false if the socket was deleted meanwhile
+    void flush();
+    void setState(WsSocket::State state);
+    void setError(WsError error, const QString &text);
+    void failLocally(WsError error, quint16 code, const QString &reason);
+    void finish();
+    bool followRedirect();
+    void sendKeepalivePing();
+    qint64 afterSend(WsError error, qint64 before);
+    static WsConnectionOptions connectionOptions(const WsSocketOptions &options);
+
+    WsSocket *q_ptr;
+    WsRole role = WsRole::Client;
+    WsSocket::State state = WsSocket::State::Unconnected;
+    WsSocketOptions options;         // for open(QUrl)
+    WsRequest request;
+    QSslConfiguration sslConfiguration;
+    bool hasSslConfiguration = false;
+    QTcpSocket *transport = nullptr;
+    std::unique_ptr<WsConnection> connection;
+    QPointer<WsServer> server;
+    int redirectsLeft = 0;
+
+    QTimer handshakeTimer;
+    QTimer closeTimer;
+    QTimer pingTimer;
+    QTimer pongTimer;
+    QElapsedTimer clock;
+    QByteArray keepalivePing;        // payload of the keepalive ping awaiting its pong
+    QList<QPair<QByteArray, qint64>> pendingPings;  // payload, sent at (clock ms)
+    quint32 pingCounter = 0;
+
+    WsSocketStatistics stats;
+    WsError error = WsError::NoError;
+    QString errorString;
+    WsCloseStatus closeStatus;
+    bool coreClosed = false;         // the core reported Closed
+    bool finished = false;           // closed() emitted
+    bool aborting = false;
+    bool readingPaused = false;
+    bool overLimit = false;          // a send failed for the write buffer limit
+};
