@@ -357,6 +357,9 @@ bool WsSocketPrivate::processEvents()
             emit q->pongReceived(rtt, e.data);
             break;
         }
+        case WsEvent::ExtensionFrame:
+            emit q->extensionFrameReceived(int(e.opcode), e.data);
+            break;
         case WsEvent::CloseFrame:
             if (state == WsSocket::State::Open)
                 setState(WsSocket::State::Closing);

@@ -92,6 +92,8 @@ Q_SIGNALS:
     void binaryFrameReceived(const QByteArray &piece, bool isLast);
     void pingReceived(const QByteArray &payload);
     void pongReceived(qint64 roundTripMs, const QByteArray &payload);
+    // A frame with a reserved opcode claimed by the negotiated extension.
+    void extensionFrameReceived(int opcode, const QByteArray &payload);
     void closed(const WsCloseStatus &status);
     void errorOccurred(WsError error);
     void sslErrors(const QList<QSslError> &errors);

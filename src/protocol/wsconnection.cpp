@@ -34,6 +34,7 @@ const char *wsEventName(WsEvent::Type type) noexcept
     case WsEvent::CloseFrame: return "CloseFrame";
     case WsEvent::Error: return "Error";
     case WsEvent::Closed: return "Closed";
+    case WsEvent::ExtensionFrame: return "ExtensionFrame";
     }
     return "?";
 }
@@ -387,6 +388,8 @@ void WsConnection::configureReader()
     if (l.maxFrameSize > 0 && l.maxFrameSize > m_wireLimit)
         m_wireLimit = l.maxFrameSize;
     m_reader.setAllowedRsv(m_extension ? m_extension->rsvBits() : 0);
+    // Only reserved opcodes can be claimed: never the six RFC 6455 defines.
+    m_reader.setAllowedOpcodes(m_extension ? quint16(m_extension->opcodes() & 0xf8f8) : 0);
 }
 
 // ---- Receiving frames --------------------------------------------------------------------
@@ -438,7 +441,17 @@ bool WsConnection::onFrameHeader(const WsFrameHeader &h)
     m_frame = h;
     qCDebug(lcWsProtocol, "%s << %s fin=%d rsv=%d len=%llu", m_role == WsRole::Client ? "client" : "server",
             wsOpcodeName(h.opcode), int(h.fin), int(h.rsv), static_cast<unsigned long long>(h.payloadLength));
-    if (wsIsControlOpcode(h.opcode)) {
+    if (isExtensionOpcode(h.opcode)) {
+        if (!h.fin) {
+            failConnection(WsError::ReservedOpcode, QStringLiteral("fragmented extension frame"));
+            return false;
+        }
+        if (h.payloadLength > quint64(m_options.limits.maxMessageSize)) {
+            failConnection(WsError::MessageTooLarge);
+            return false;
+        }
+    }
+    if (wsIsControlOpcode(h.opcode) || isExtensionOpcode(h.opcode)) {
         m_control.clear();
         return true;
     }
@@ -494,9 +507,15 @@ bool WsConnection::onFrameHeader(const WsFrameHeader &h)
     return true;
 }
 
+bool WsConnection::isExtensionOpcode(quint8 opcode) const noexcept
+{
+    return m_extension && opcode > 2 && opcode != 8 && opcode != 9 && opcode != 10
+            && (m_extension->opcodes() & (1u << opcode));
+}
+
 bool WsConnection::onPayload(const WsFrameReader::Item &item)
 {
-    if (wsIsControlOpcode(m_frame.opcode)) {
+    if (wsIsControlOpcode(m_frame.opcode) || isExtensionOpcode(m_frame.opcode)) {
         if (item.size > 0) {
             const qsizetype old = m_control.size();
             m_control.resize(old + item.size);
@@ -611,9 +630,15 @@ bool WsConnection::onControlFrame()
     }
     case WsOpcode::Close:
         break;
-    default:
-        failConnection(WsError::ReservedOpcode);
-        return false;
+    default: {
+        // Only opcodes an extension claimed get this far (the reader rejects the others).
+        WsEvent e;
+        e.type = WsEvent::ExtensionFrame;
+        e.opcode = WsOpcode(m_frame.opcode);
+        e.data = m_control;
+        m_events.push_back(std::move(e));
+        return true;
+    }
     }
 
     // RFC 6455 §5.5.1: an optional 2-byte code, then a UTF-8 reason.
@@ -914,6 +939,18 @@ WsError WsConnection::ping(QByteArrayView payload)
     if (payload.size() > 125)
         return WsError::ControlPayloadTooLarge;
     queueFrame(true, 0, WsOpcode::Ping, payload);
+    return WsError::NoError;
+}
+
+WsError WsConnection::sendExtensionFrame(quint8 opcode, QByteArrayView payload)
+{
+    if (m_state != WsState::Open)
+        return WsError::NotOpen;
+    if (!isExtensionOpcode(opcode))
+        return WsError::InvalidArgument;
+    if (wsIsControlOpcode(opcode) && payload.size() > 125)
+        return WsError::ControlPayloadTooLarge;
+    queueFrame(true, 0, WsOpcode(opcode), payload);
     return WsError::NoError;
 }
 

@@ -111,6 +111,7 @@ struct WsEvent
         CloseFrame,  // the peer's close frame (close.code, close.reason)
         Error,       // error, errorString: the peer's violation or a failed handshake
         Closed,      // the end, exactly once per connection (close holds the status)
+        ExtensionFrame, // a frame with a reserved opcode an extension claims (opcode, data)
     };
 
     Type type = Error;
@@ -194,6 +195,8 @@ public:
     static WsPreparedMessage prepareMessage(WsOpcode opcode, const QByteArray &payload);
     WsError ping(QByteArrayView payload = {});
     WsError pong(QByteArrayView payload = {});   // unsolicited pong (RFC 6455 §5.5.3)
+    // A single frame with a reserved opcode that the negotiated extension claims.
+    WsError sendExtensionFrame(quint8 opcode, QByteArrayView payload);
     // Starts (or, in RemoteClosing, answers) the close handshake. code 1005 sends a close
     // frame without a code. The reason is cut on a UTF-8 boundary to fit 123 bytes (§5.5.1).
     WsError close(quint16 code = WsCloseCode::Normal, const QString &reason = QString());
@@ -224,6 +227,7 @@ private:
     bool onPayload(const WsFrameReader::Item &item);
     bool onDataPiece(QByteArrayView piece, bool last);
     bool onControlFrame();
+    bool isExtensionOpcode(quint8 opcode) const noexcept;
     void failConnection(WsError error, const QString &detail = QString());
     void failHandshake(WsError error, const QString &detail = QString());
     void emitError(WsError error, const QString &detail);

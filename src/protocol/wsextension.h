@@ -24,6 +24,11 @@ public:
     virtual QByteArray name() const = 0;
     // The RSV bits (WsRsv) this extension gives a meaning to; the frame reader accepts them.
     virtual quint8 rsvBits() const = 0;
+    // Reserved opcodes (3-7, 0xB-0xF) this extension gives a meaning to, bit n for opcode n.
+    // Frames with them must be unfragmented; they arrive as WsEvent::ExtensionFrame and are
+    // sent with WsConnection::sendExtensionFrame(). Opcodes 0xB-0xF keep the control frame
+    // rules (at most 125 bytes).
+    virtual quint16 opcodes() const { return 0; }
 
     // Incoming: a data message starts with these RSV bits on its first frame. Returns whether
     // the extension transforms this message (then decode() receives its payload).

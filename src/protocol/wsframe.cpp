@@ -174,7 +174,9 @@ WsError WsFrameReader::checkHeader(const WsFrameHeader &h) const noexcept
     case 0x0: case 0x1: case 0x2: case 0x8: case 0x9: case 0xA:
         break;
     default:
-        return WsError::ReservedOpcode;
+        if (!(m_allowedOpcodes & (1u << h.opcode)))
+            return WsError::ReservedOpcode;
+        break;
     }
     if (h.rsv & ~m_allowedRsv)
         return WsError::ReservedBitsSet;

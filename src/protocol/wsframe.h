@@ -73,7 +73,7 @@ void wsAppendFrame(QByteArray &out, bool fin, quint8 rsv, quint8 opcode,
 // whatever the connection state:
 //  - the 64-bit length MSB (RFC 6455 §5.2),
 //  - the masking direction for the role (§5.1),
-//  - reserved opcodes (§5.2), RSV bits not allowed by `allowedRsv` (§5.2),
+//  - reserved opcodes not claimed by an extension (§5.2), RSV bits not allowed (§5.2),
 //  - control frames: at most 125 bytes and never fragmented (§5.5),
 //  - the frame payload limit.
 class WsFrameReader
@@ -98,6 +98,8 @@ public:
     explicit WsFrameReader(Role readerRole) noexcept : m_role(readerRole) {}
 
     void setAllowedRsv(quint8 rsv) noexcept { m_allowedRsv = rsv; }
+    // Reserved opcodes a negotiated extension gives a meaning to: bit n for opcode n.
+    void setAllowedOpcodes(quint16 opcodes) noexcept { m_allowedOpcodes = opcodes; }
     void setMaxFramePayload(quint64 max) noexcept { m_maxFramePayload = max; }
 
     // Returns the next item from data[*consumed, size), advancing *consumed. Returns an item
@@ -112,6 +114,7 @@ private:
 
     Role m_role;
     quint8 m_allowedRsv = 0;
+    quint16 m_allowedOpcodes = 0;
     quint64 m_maxFramePayload = ~quint64(0);
     WsFrameHeader m_header;
     quint64 m_remaining = 0;

@@ -131,6 +131,7 @@ public:
     explicit XorExtension(int factor) : m_factor(factor) {}
     QByteArray name() const override { return "x-xor"; }
     quint8 rsvBits() const override { return WsRsv::Rsv1; }
+    quint16 opcodes() const override { return (1u << 0x3) | (1u << 0xB) | (1u << 0x9); }  // 9 is not claimable
     bool beginIncoming(quint8 rsv) override { return rsv == WsRsv::Rsv1; }
     WsError decode(QByteArrayView in, bool, QByteArray &out, qint64 maxOutput) override
     {
@@ -229,6 +230,7 @@ private slots:
     void fixedRandomSequence();
     void preparedMessages();
     void plainHttpDelivered();
+    void extensionOpcodes();
 };
 
 void tst_WsConnection::rfcMaskedHelloFromClient()
@@ -1010,6 +1012,39 @@ void tst_WsConnection::plainHttpDelivered()
     strict.receiveData(QByteArrayView("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
     QVERIFY(strict.takeOutgoing().startsWith("HTTP/1.1 426"));
     QCOMPARE(strict.error(), WsError::HandshakeNotUpgrade);
+}
+
+void tst_WsConnection::extensionOpcodes()
+{
+    // Without the extension, opcode 3 is reserved (see violations); with it, it is the
+    // extension's: delivered as an ExtensionFrame event and sendable.
+    WsConnectionOptions options;
+    options.extensions = {std::make_shared<XorFactory>()};
+    Pair p(options, options);
+    p.server.receiveData(cf(true, 0x3, "ext data") + cf(true, 0xB, "ctl"));
+    auto events = p.server.takeEvents();
+    QCOMPARE(typesOf(events), (QList<WsEvent::Type>{WsEvent::ExtensionFrame, WsEvent::ExtensionFrame}));
+    QCOMPARE(quint8(events[0].opcode), quint8(0x3));
+    QCOMPARE(events[0].data, QByteArray("ext data"));
+    QCOMPARE(quint8(events[1].opcode), quint8(0xB));
+    // Sending them, and the rules that still hold.
+    QCOMPARE(p.client.sendExtensionFrame(0x3, "x"), WsError::NoError);
+    QCOMPARE(p.client.sendExtensionFrame(0xB, QByteArray(126, 'x')), WsError::ControlPayloadTooLarge);
+    QCOMPARE(p.client.sendExtensionFrame(0x4, "x"), WsError::InvalidArgument);
+    QCOMPARE(p.client.sendExtensionFrame(0x9, "x"), WsError::InvalidArgument);
+    p.server.receiveData(p.client.takeOutgoing());
+    QCOMPARE(typesOf(p.server.takeEvents()), QList<WsEvent::Type>{WsEvent::ExtensionFrame});
+    // An unclaimed reserved opcode is still a violation; a fragmented claimed one too.
+    p.server.receiveData(cf(true, 0x4, ""));
+    QCOMPARE(p.server.error(), WsError::ReservedOpcode);
+    Pair q(options, options);
+    q.server.receiveData(cf(false, 0x3, "a"));
+    QCOMPARE(q.server.error(), WsError::ReservedOpcode);
+    Pair r(options, options);
+    r.server.receiveData(cf(true, 0xB, QByteArray(126, 'x')));
+    QCOMPARE(r.server.error(), WsError::ControlFrameTooLarge);
+    WsConnection idle(WsRole::Client);
+    QCOMPARE(idle.sendExtensionFrame(0x3, "x"), WsError::NotOpen);
 }
 
 QTEST_APPLESS_MAIN(tst_WsConnection)
