@@ -5,6 +5,7 @@
 #include <QtCore/qlist.h>
 #include <QtCore/qmetatype.h>
 #include <QtCore/qurl.h>
+#include <QtNetwork/qnetworkproxy.h>
 
 // Settings shared by client sockets and the connections a WsServer accepts.
 struct WsSocketOptions
@@ -23,6 +24,17 @@ struct WsSocketOptions
     // kernel's buffers fill and TCP flow control slows the peer down.
     qint64 readBufferSize = 256 * 1024;
     bool streamMessages = false;     // deliver partial messages (textFrameReceived etc.)
+    // Client: reopen after a connection ends that the application did not close itself
+    // (refused, dropped, closed by the server), with exponential backoff and jitter.
+    struct Reconnect
+    {
+        bool enabled = false;
+        int initialDelayMs = 500;
+        int maxDelayMs = 30000;
+        double multiplier = 2.0;
+        double jitter = 0.2;         // each delay is randomized by +-20%
+        int maxAttempts = 0;         // 0: no limit
+    } reconnect;
     qint64 outgoingFrameSize = 0;    // split outgoing messages into frames of this size
     QList<std::shared_ptr<const WsExtensionFactory>> extensions;
 };
@@ -35,6 +47,8 @@ struct WsRequest
     QByteArray origin;               // Origin header, if any
     QList<QByteArray> subprotocols;  // offered, most preferred first
     int maxRedirects = 5;            // 3xx responses followed; 0: report them instead
+    // HTTP CONNECT or SOCKS5 proxy; the default follows QNetworkProxy::applicationProxy().
+    QNetworkProxy proxy = QNetworkProxy(QNetworkProxy::DefaultProxy);
     WsSocketOptions options;
 };
 

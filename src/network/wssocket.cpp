@@ -3,6 +3,7 @@
 #include "wsserver_p.h"
 
 #include <QtCore/qloggingcategory.h>
+#include <QtCore/qrandom.h>
 #include <QtNetwork/qsslsocket.h>
 #include <QtNetwork/qtcpsocket.h>
 
@@ -21,6 +22,7 @@ WsSocketPrivate::WsSocketPrivate(WsSocket *q) : q_ptr(q)
 {
     handshakeTimer.setSingleShot(true);
     closeTimer.setSingleShot(true);
+    reconnectTimer.setSingleShot(true);
     pongTimer.setSingleShot(true);
     clock.start();
 }
@@ -50,6 +52,7 @@ WsSocket::WsSocket(QObject *parent) : QObject(parent), d_ptr(new WsSocketPrivate
             d->transport->abort();
     });
     connect(&d->pingTimer, &QTimer::timeout, this, [d] { d->sendKeepalivePing(); });
+    connect(&d->reconnectTimer, &QTimer::timeout, this, [d] { d->startClient(d->request, d->request.maxRedirects); });
     connect(&d->pongTimer, &QTimer::timeout, this, [d] {
         // Like Python websockets: a missing pong fails the connection with 1011.
         d->failLocally(WsError::PingTimeout, WsCloseCode::InternalError,
@@ -93,6 +96,8 @@ void WsSocket::open(const QUrl &url)
 void WsSocket::open(const WsRequest &request)
 {
     Q_D(WsSocket);
+    d->reconnectTimer.stop();
+    d->reconnectAttempts = 0;
     d->startClient(request, request.maxRedirects);
 }
 
@@ -109,7 +114,7 @@ void WsSocketPrivate::startClient(const WsRequest &r, int redirects)
     error = WsError::NoError;
     errorString.clear();
     closeStatus = WsCloseStatus();
-    coreClosed = finished = aborting = readingPaused = overLimit = false;
+    coreClosed = finished = aborting = readingPaused = overLimit = closeRequested = false;
     pendingPings.clear();
     keepalivePing.clear();
     connection = std::make_unique<WsConnection>(WsRole::Client, connectionOptions(r.options));
@@ -141,6 +146,7 @@ void WsSocketPrivate::startClient(const WsRequest &r, int redirects)
         socket = new QTcpSocket(q);
         QObject::connect(socket, &QTcpSocket::connected, q, [this] { onTransportReady(); });
     }
+    socket->setProxy(r.proxy);
     attachTransport(socket);
     qCDebug(lcWsNetwork) << "connecting to" << r.url.host() << port << (secure ? "(TLS)" : "");
     if (secure)
@@ -259,6 +265,11 @@ void WsSocketPrivate::onSocketError(QAbstractSocket::SocketError e)
     case QAbstractSocket::ProxyNotFoundError:
     case QAbstractSocket::ProxyProtocolError:
     case QAbstractSocket::ProxyAuthenticationRequiredError: we = WsError::ProxyError; break;
+    case QAbstractSocket::SocketAccessError:
+        // What Qt reports when an HTTP proxy answers CONNECT with 403/405.
+        if (transport && transport->proxy().type() != QNetworkProxy::NoProxy)
+            we = WsError::ProxyError;
+        break;
     default: break;
     }
     setError(we, transport ? transport->errorString() : wsErrorDescription(we));
@@ -308,6 +319,7 @@ bool WsSocketPrivate::processEvents()
             break;
         case WsEvent::Open:
             handshakeTimer.stop();
+            reconnectAttempts = 0;
             setState(WsSocket::State::Open);
             if (request.options.pingIntervalMs > 0)
                 pingTimer.start(request.options.pingIntervalMs);
@@ -453,7 +465,33 @@ void WsSocketPrivate::finish()
     if (aborting && error == WsError::NoError)
         closeStatus.error = WsError::NoError;
     setState(WsSocket::State::Closed);
+    QPointer<WsSocket> guard(q);
     emit q->closed(closeStatus);
+    if (guard)
+        scheduleReconnect();
+}
+
+void WsSocketPrivate::scheduleReconnect()
+{
+    Q_Q(WsSocket);
+    const WsSocketOptions::Reconnect &policy = request.options.reconnect;
+    if (role != WsRole::Client || !policy.enabled || closeRequested || state != WsSocket::State::Closed)
+        return;
+    if (error == WsError::InvalidArgument)
+        return;  // a bad URL or header will not get better
+    if (policy.maxAttempts > 0 && reconnectAttempts >= policy.maxAttempts)
+        return;
+    // Exponential backoff with jitter, so that many clients do not come back in lockstep.
+    double delay = policy.initialDelayMs;
+    for (int i = 0; i < reconnectAttempts && delay < policy.maxDelayMs; ++i)
+        delay *= policy.multiplier;
+    delay = std::min<double>(delay, policy.maxDelayMs);
+    delay *= 1.0 + policy.jitter * (2.0 * QRandomGenerator::global()->generateDouble() - 1.0);
+    const int ms = std::max(0, int(delay));
+    ++reconnectAttempts;
+    qCDebug(lcWsNetwork) << "reconnect attempt" << reconnectAttempts << "in" << ms << "ms";
+    reconnectTimer.start(ms);
+    emit q->reconnecting(reconnectAttempts, ms);
 }
 
 bool WsSocketPrivate::followRedirect()
@@ -591,8 +629,10 @@ bool WsSocket::ping(const QByteArray &payload)
 void WsSocket::close(quint16 code, const QString &reason)
 {
     Q_D(WsSocket);
+    d->reconnectTimer.stop();
     if (!d->connection || d->finished)
         return;
+    d->closeRequested = true;
     if (d->state == State::Connecting) {
         abort();
         return;
@@ -610,6 +650,8 @@ void WsSocket::close(quint16 code, const QString &reason)
 void WsSocket::abort()
 {
     Q_D(WsSocket);
+    d->reconnectTimer.stop();
+    d->closeRequested = true;
     if (!d->transport || d->finished)
         return;
     d->aborting = true;
@@ -704,3 +746,4 @@ void WsSocket::resumeReading()
 }
 
 bool WsSocket::isReadingPaused() const { return d_func()->readingPaused; }
+int WsSocket::reconnectAttempts() const { return d_func()->reconnectAttempts; }

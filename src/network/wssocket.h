@@ -26,6 +26,7 @@ class WsSocket : public QObject
     Q_PROPERTY(QString closeReason READ closeReason NOTIFY closed)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
     Q_PROPERTY(qint64 bufferedAmount READ bufferedAmount NOTIFY bytesWritten)
+    Q_PROPERTY(int reconnectAttempts READ reconnectAttempts NOTIFY reconnecting)
 
 public:
     enum class State { Unconnected, Connecting, Open, Closing, Closed };
@@ -80,6 +81,8 @@ public:
     void pauseReading();
     void resumeReading();
     bool isReadingPaused() const;
+    // Reconnect attempts since the last successful open.
+    int reconnectAttempts() const;
 
 Q_SIGNALS:
     void stateChanged(WsSocket::State state);
@@ -99,6 +102,8 @@ Q_SIGNALS:
     void sslErrors(const QList<QSslError> &errors);
     void bytesWritten(qint64 bytes);
     void writeBufferDrained();
+    // Auto-reconnect (options.reconnect): attempt n starts in delayMs.
+    void reconnecting(int attempt, int delayMs);
 
 private:
     friend class WsServer;
