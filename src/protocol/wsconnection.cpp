@@ -596,6 +596,9 @@ bool WsConnection::onDataPiece(QByteArrayView piece, bool last)
             m_events.push_back(std::move(e));
         }
     } else if (last) {
+        qCDebug(lcWsProtocol, "%s << message %s len=%lld frames=%d %s", m_role == WsRole::Client ? "client" : "server",
+                wsOpcodeName(quint8(m_messageOpcode)), static_cast<long long>(m_message.size()), m_messageFrames,
+                preview(m_message).constData());
         WsEvent e;
         e.type = WsEvent::Message;
         e.opcode = m_messageOpcode;
@@ -610,6 +613,8 @@ bool WsConnection::onDataPiece(QByteArrayView piece, bool last)
 
 bool WsConnection::onControlFrame()
 {
+    qCDebug(lcWsProtocol, "%s << %s payload %s", m_role == WsRole::Client ? "client" : "server",
+            wsOpcodeName(m_frame.opcode), preview(m_control).constData());
     switch (WsOpcode(m_frame.opcode)) {
     case WsOpcode::Ping: {
         // RFC 6455 §5.5.2: answer with a pong carrying the same payload, as soon as practical.

@@ -45,6 +45,8 @@ private slots:
     void sendFailsWhenNotOpen();
     void streamingSignals();
     void tlsEcho();
+    void tlsClientCertificate();
+    void pingTextStreamingAndWriteSignals();
 
 private:
     QTemporaryDir m_tmp;
@@ -697,6 +699,73 @@ void tst_WsSocket::tlsEcho()
     QObject::connect(&lenient, &WsSocket::sslErrors, &lenient, [&] { lenient.ignoreSslErrors(); });
     lenient.open(fastRequest(echo.url()));
     QTRY_COMPARE(lenient.state(), WsSocket::State::Open);
+}
+
+void tst_WsSocket::tlsClientCertificate()
+{
+    // The server requires a client certificate and trusts only ours (the same generated
+    // pair, used as its own CA).
+    QFile certFile(m_cert), keyFile(m_key);
+    QVERIFY(certFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly));
+    const QSslCertificate cert(certFile.readAll(), QSsl::Pem);
+    const QSslKey key(keyFile.readAll(), QSsl::Rsa, QSsl::Pem);
+    QSslConfiguration serverTls = QSslConfiguration::defaultConfiguration();
+    serverTls.setLocalCertificate(cert);
+    serverTls.setPrivateKey(key);
+    serverTls.setCaCertificates({cert});
+    serverTls.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    WsServer server;
+    server.setOptions(EchoServer::fastOptions());
+    server.setSslConfiguration(serverTls);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const QUrl url(QStringLiteral("wss://127.0.0.1:%1/").arg(server.serverPort()));
+
+    QSslConfiguration clientTls = QSslConfiguration::defaultConfiguration();
+    clientTls.setCaCertificates({cert});
+    WsSocket anonymous;
+    anonymous.setSslConfiguration(clientTls);
+    QSignalSpy anonymousClosed(&anonymous, &WsSocket::closed);
+    anonymous.open(fastRequest(url));
+    QVERIFY(anonymousClosed.wait(5000));
+    QVERIFY(anonymous.error() != WsError::NoError);
+
+    clientTls.setLocalCertificate(cert);
+    clientTls.setPrivateKey(key);
+    WsSocket identified;
+    identified.setSslConfiguration(clientTls);
+    QSignalSpy connected(&identified, &WsSocket::connected);
+    identified.open(fastRequest(url));
+    QVERIFY(connected.wait(5000));
+}
+
+void tst_WsSocket::pingTextStreamingAndWriteSignals()
+{
+    EchoServer echo;
+    WsSocket client;
+    QSignalSpy written(&client, &WsSocket::bytesWritten);
+    QSignalSpy pieces(&client, &WsSocket::textFrameReceived);
+    WsRequest r = fastRequest(echo.url());
+    r.options.streamMessages = true;
+    client.open(r);
+    QTRY_COMPARE(client.state(), WsSocket::State::Open);
+    QTRY_COMPARE(echo.sockets.size(), 1);
+    QSignalSpy pings(echo.sockets[0].data(), &WsSocket::pingReceived);
+    QVERIFY(client.ping("hello?"));
+    QTRY_COMPARE(pings.size(), 1);
+    QCOMPARE(pings[0][0].toByteArray(), QByteArray("hello?"));
+    const QString text = QString(300000, QChar(0x20ac));  // 900 KB of 3-byte characters
+    QVERIFY(client.sendTextMessage(text) > 0);
+    QTRY_VERIFY(!pieces.isEmpty() && pieces.last().at(1).toBool());
+    QString assembled;
+    for (const auto &p : pieces)
+        assembled += p.at(0).toString();
+    QCOMPARE(assembled, text);
+    QVERIFY(!written.isEmpty());
+    qint64 total = 0;
+    for (const auto &w : written)
+        total += w.at(0).toLongLong();
+    QCOMPARE(total, client.statistics().bytesSent);
+    QCOMPARE(client.bufferedAmount(), qint64(0));
 }
 
 QTEST_GUILESS_MAIN(tst_WsSocket)

@@ -944,6 +944,9 @@ void tst_WsConnection::frameLogsShortenPayloads()
     QVERIFY(sent.size() < 300);
     QVERIFY(!lines.filter(QStringLiteral("client >> TEXT fin=1 rsv=0 len=5 short")).isEmpty());
     QVERIFY(!lines.filter(QStringLiteral("server << BINARY")).isEmpty());
+    const QString received = lines.filter(QStringLiteral("server << message BINARY len=100 frames=1")).value(0);
+    QVERIFY2(received.endsWith(QStringLiteral("...")), qPrintable(received));
+    QVERIFY(!lines.filter(QStringLiteral("server << message TEXT len=5 frames=1 short")).isEmpty());
     QVERIFY(!lines.filter(QStringLiteral("client: Open -> LocalClosing")).isEmpty());
 }
 
