@@ -1,6 +1,7 @@
 #pragma once
 
 #include <wsconnection.h>
+#include <wsdeflate.h>
 
 #include <QtCore/qlist.h>
 #include <QtCore/qmetatype.h>
@@ -24,6 +25,10 @@ struct WsSocketOptions
     // kernel's buffers fill and TCP flow control slows the peer down.
     qint64 readBufferSize = 256 * 1024;
     bool streamMessages = false;     // deliver partial messages (textFrameReceived etc.)
+    // permessage-deflate (RFC 7692): offered by clients, accepted by servers. Messages
+    // under deflate.threshold bytes go uncompressed; sends may opt out per message.
+    bool compression = true;
+    WsDeflateOptions deflate;
     // Client: reopen after a connection ends that the application did not close itself
     // (refused, dropped, closed by the server), with exponential backoff and jitter.
     struct Reconnect

@@ -34,6 +34,8 @@ WsConnectionOptions WsSocketPrivate::connectionOptions(const WsSocketOptions &o)
     c.streamMessages = o.streamMessages;
     c.outgoingFrameSize = o.outgoingFrameSize;
     c.extensions = o.extensions;
+    if (o.compression)
+        c.extensions.prepend(std::make_shared<WsDeflateFactory>(o.deflate));
     return c;
 }
 
@@ -564,22 +566,15 @@ qint64 WsSocketPrivate::afterSend(WsError e, qint64 before)
 
 qint64 WsSocket::sendTextMessage(const QString &message)
 {
-    Q_D(WsSocket);
-    if (!d->connection)
-        return -1;
-    if (d->transport && d->transport->bytesToWrite() > d->request.options.maxWriteBufferSize) {
-        d->overLimit = true;
-        d->errorString = wsErrorDescription(WsError::WriteBufferFull);
-        return -1;
-    }
-    const qint64 before = d->connection->outgoingSize();
-    const qint64 n = d->afterSend(d->connection->sendText(QStringView(message)), before);
-    if (n >= 0)
-        ++d->stats.messagesSent;
-    return n;
+    return sendMessage(WsOpcode::Text, message.toUtf8());
 }
 
 qint64 WsSocket::sendBinaryMessage(const QByteArray &message)
+{
+    return sendMessage(WsOpcode::Binary, message);
+}
+
+qint64 WsSocket::sendMessage(WsOpcode type, const QByteArray &payload, bool compress)
 {
     Q_D(WsSocket);
     if (!d->connection)
@@ -590,7 +585,10 @@ qint64 WsSocket::sendBinaryMessage(const QByteArray &message)
         return -1;
     }
     const qint64 before = d->connection->outgoingSize();
-    const qint64 n = d->afterSend(d->connection->sendBinary(message), before);
+    const WsError e = type == WsOpcode::Text ? d->connection->sendText(QByteArrayView(payload), compress)
+            : type == WsOpcode::Binary      ? d->connection->sendBinary(payload, compress)
+                                            : WsError::InvalidArgument;
+    const qint64 n = d->afterSend(e, before);
     if (n >= 0)
         ++d->stats.messagesSent;
     return n;

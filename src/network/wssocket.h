@@ -47,6 +47,8 @@ public:
     // open, the call is invalid (see error()), or the write buffer is over its limit.
     qint64 sendTextMessage(const QString &message);
     qint64 sendBinaryMessage(const QByteArray &message);
+    // Either type, with a per-message choice about compression (permessage-deflate).
+    qint64 sendMessage(WsOpcode type, const QByteArray &payload, bool compress = true);
     // Frame-level: WsOpcode::Text/Binary starts a message, Continuation continues it.
     qint64 sendFrame(WsOpcode opcode, const QByteArray &data, bool last);
     bool ping(const QByteArray &payload = QByteArray());

@@ -47,6 +47,7 @@ private slots:
     void tlsEcho();
     void tlsClientCertificate();
     void pingTextStreamingAndWriteSignals();
+    void compressionNegotiatedByDefault();
 
 private:
     QTemporaryDir m_tmp;
@@ -90,10 +91,9 @@ void tst_WsSocket::echo()
     QVERIFY(client.localPort() != 0);
     QCOMPARE(client.handshakeRequest().target, QByteArray("/echo"));
 
+    // Incompressible, so that the sizes on the wire can be checked with compression on.
     QByteArray big(3 * 1024 * 1024 / 4, Qt::Uninitialized);
-    for (qsizetype i = 0; i < big.size(); ++i)
-        big[i] = char(i * 31 + 7);
-    WsSocketOptions o = EchoServer::fastOptions();
+    QRandomGenerator(42).fillRange(reinterpret_cast<quint32 *>(big.data()), big.size() / 4);
     QCOMPARE(client.sendTextMessage(QStringLiteral("h\u00e9llo \U0001F600")) > 0, true);
     QVERIFY(client.sendBinaryMessage(big) > big.size());
     QVERIFY(client.sendBinaryMessage(QByteArray()) > 0);
@@ -599,6 +599,7 @@ void tst_WsSocket::backPressureBoundsMemoryAndLosesNothing()
     WsSocket client;
     WsRequest r = fastRequest(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(server.serverPort())));
     r.options.maxWriteBufferSize = 512 * 1024;
+    r.options.compression = false;  // the messages are runs of one letter
     client.open(r);
     QTRY_VERIFY(serverSide && client.state() == WsSocket::State::Open);
     int accepted = 0, refused = 0;
@@ -766,6 +767,38 @@ void tst_WsSocket::pingTextStreamingAndWriteSignals()
         total += w.at(0).toLongLong();
     QCOMPARE(total, client.statistics().bytesSent);
     QCOMPARE(client.bufferedAmount(), qint64(0));
+}
+
+void tst_WsSocket::compressionNegotiatedByDefault()
+{
+    EchoServer echo;
+    WsSocket client;
+    QSignalSpy texts(&client, &WsSocket::textMessageReceived);
+    client.open(fastRequest(echo.url()));
+    QTRY_COMPARE(client.state(), WsSocket::State::Open);
+    QCOMPARE(client.extensions().size(), 1);
+    QCOMPARE(client.extensions().first().name, QByteArray("permessage-deflate"));
+    QString json;
+    for (int i = 0; i < 2000; ++i)
+        json += QStringLiteral("{\"id\":%1,\"name\":\"user%2\",\"active\":true},").arg(i).arg(i % 50);
+    const qint64 before = client.statistics().bytesSent;
+    client.sendTextMessage(json);
+    QTRY_COMPARE(texts.size(), 1);
+    QCOMPARE(texts[0][0].toString(), json);
+    const qint64 onWire = client.statistics().bytesSent - before;
+    QVERIFY2(onWire * 4 < json.size(), qPrintable(QStringLiteral("%1 bytes for %2").arg(onWire).arg(json.size())));
+    // Opting out for one message.
+    const qint64 plain = client.sendMessage(WsOpcode::Text, json.toUtf8(), /*compress=*/false);
+    QVERIFY(plain > json.size());
+    QTRY_COMPARE(texts.size(), 2);
+    QCOMPARE(texts[1][0].toString(), json);
+
+    WsSocket uncompressed;
+    WsRequest r = fastRequest(echo.url());
+    r.options.compression = false;
+    uncompressed.open(r);
+    QTRY_COMPARE(uncompressed.state(), WsSocket::State::Open);
+    QVERIFY(uncompressed.extensions().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(tst_WsSocket)
