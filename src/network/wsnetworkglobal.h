@@ -70,3 +70,4 @@ struct WsSocketStatistics
 Q_DECLARE_METATYPE(WsError)
 Q_DECLARE_METATYPE(WsCloseStatus)
 Q_DECLARE_METATYPE(WsHandshakeResponse)
+Q_DECLARE_METATYPE(WsFrameInfo)

@@ -3,6 +3,7 @@
 #include "wsserver_p.h"
 
 #include <QtCore/qloggingcategory.h>
+#include <QtCore/qmetaobject.h>
 #include <QtCore/qrandom.h>
 #include <QtNetwork/qsslsocket.h>
 #include <QtNetwork/qtcpsocket.h>
@@ -14,6 +15,7 @@ static int registerTypes()
     qRegisterMetaType<WsError>();
     qRegisterMetaType<WsCloseStatus>();
     qRegisterMetaType<WsHandshakeResponse>();
+    qRegisterMetaType<WsFrameInfo>();
     return 0;
 }
 Q_CONSTRUCTOR_FUNCTION(registerTypes)
@@ -120,6 +122,7 @@ void WsSocketPrivate::startClient(const WsRequest &r, int redirects)
     pendingPings.clear();
     keepalivePing.clear();
     connection = std::make_unique<WsConnection>(WsRole::Client, connectionOptions(r.options));
+    installObserver();
     setState(WsSocket::State::Connecting);
 
     const QString scheme = r.url.scheme().toLower();
@@ -168,6 +171,7 @@ void WsSocketPrivate::startServer(QTcpSocket *socket, const WsSocketOptions &o, 
     WsConnectionOptions co = connectionOptions(o);
     co.deliverPlainHttp = deliverPlainHttp;
     connection = std::make_unique<WsConnection>(WsRole::Server, co);
+    installObserver();
     socket->setParent(q);
     attachTransport(socket);
     setState(WsSocket::State::Connecting);
@@ -308,10 +312,43 @@ void WsSocketPrivate::onBytesWritten(qint64 bytes)
     }
 }
 
+void WsSocketPrivate::installObserver()
+{
+    if (captureFrames && connection)
+        connection->setFrameObserver([this](const WsFrameInfo &f) { observedFrames.push_back(f); });
+}
+
+void WsSocketPrivate::emitFrames()
+{
+    // Emitted after the core returned, never from inside it, so slots may call anything.
+    Q_Q(WsSocket);
+    if (observedFrames.empty())
+        return;
+    QPointer<WsSocket> guard(q);
+    const std::vector<WsFrameInfo> frames = std::exchange(observedFrames, {});
+    for (const WsFrameInfo &f : frames) {
+        emit q->frameTransferred(f);
+        if (!guard)
+            return;
+    }
+}
+
+void WsSocket::connectNotify(const QMetaMethod &signal)
+{
+    Q_D(WsSocket);
+    if (!d->captureFrames && signal == QMetaMethod::fromSignal(&WsSocket::frameTransferred)) {
+        d->captureFrames = true;
+        d->installObserver();
+    }
+}
+
 bool WsSocketPrivate::processEvents()
 {
     Q_Q(WsSocket);
     QPointer<WsSocket> guard(q);
+    emitFrames();
+    if (!guard)
+        return false;
     const auto events = connection->takeEvents();
     for (const WsEvent &e : events) {
         switch (e.type) {
@@ -407,6 +444,10 @@ void WsSocketPrivate::flush()
 {
     if (!transport || !connection)
         return;
+    if (!observedFrames.empty()) {
+        Q_Q(WsSocket);
+        QMetaObject::invokeMethod(q, [this] { emitFrames(); }, Qt::QueuedConnection);
+    }
     const QByteArray out = connection->takeOutgoing();
     if (!out.isEmpty() && transport->state() == QAbstractSocket::ConnectedState) {
         transport->write(out);

@@ -104,8 +104,14 @@ Q_SIGNALS:
     void sslErrors(const QList<QSslError> &errors);
     void bytesWritten(qint64 bytes);
     void writeBufferDrained();
+    // Every frame sent or received (for inspectors), emitted only while something is
+    // connected to it: before the message signals of the same data.
+    void frameTransferred(const WsFrameInfo &frame);
     // Auto-reconnect (options.reconnect): attempt n starts in delayMs.
     void reconnecting(int attempt, int delayMs);
+
+protected:
+    void connectNotify(const QMetaMethod &signal) override;
 
 private:
     friend class WsServer;

@@ -71,4 +71,8 @@ public:
     int reconnectAttempts = 0;
     QTimer reconnectTimer;
     void scheduleReconnect();
+    void installObserver();
+    void emitFrames();
+    bool captureFrames = false;
+    std::vector<WsFrameInfo> observedFrames;
 };

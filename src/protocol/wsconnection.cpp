@@ -521,11 +521,14 @@ bool WsConnection::onPayload(const WsFrameReader::Item &item)
             m_control.resize(old + item.size);
             item.copyTo(m_control.data() + old);
         }
+        if (item.frameEnd && m_frameObserver)
+            observeIncoming();
         return item.frameEnd ? onControlFrame() : true;
     }
 
     const bool last = item.frameEnd && m_frame.fin;
     m_messageWireSize += item.size;
+    bool ok;
     if (!m_messageTransformed && !m_options.streamMessages) {
         // The common case: unmask straight into the message, one pass over each byte.
         const qsizetype old = m_message.size();
@@ -533,12 +536,41 @@ bool WsConnection::onPayload(const WsFrameReader::Item &item)
             m_message.resize(old + item.size);
             item.copyTo(m_message.data() + old);
         }
-        return onDataPiece(QByteArrayView(m_message).sliced(old), last);
+        ok = onDataPiece(QByteArrayView(m_message).sliced(old), last);
+    } else {
+        m_scratch.resize(item.size);
+        if (item.size > 0)
+            item.copyTo(m_scratch.data());
+        ok = onDataPiece(m_scratch, last);
     }
-    m_scratch.resize(item.size);
-    if (item.size > 0)
-        item.copyTo(m_scratch.data());
-    return onDataPiece(m_scratch, last);
+    if (ok && item.frameEnd && m_frameObserver)
+        observeIncoming();
+    return ok;
+}
+
+void WsConnection::observeIncoming()
+{
+    WsFrameInfo f;
+    f.direction = WsFrameInfo::Incoming;
+    f.opcode = m_frame.opcode;
+    f.fin = m_frame.fin;
+    f.rsv = m_frame.rsv;
+    f.masked = m_frame.masked;
+    f.wireSize = qint64(m_frame.payloadLength);
+    if (wsIsControlOpcode(m_frame.opcode) || isExtensionOpcode(m_frame.opcode)) {
+        f.messageType = WsOpcode(m_frame.opcode);
+        f.payload = m_control;
+        if (m_frame.opcode == quint8(WsOpcode::Close))
+            f.closeCode = m_control.size() >= 2 ? quint16((uchar(m_control[0]) << 8) | uchar(m_control[1]))
+                                                : quint16(WsCloseCode::NoStatus);
+    } else {
+        f.messageType = m_messageOpcode;
+        if (m_frame.fin) {
+            f.messageSize = m_messageSize;
+            f.payload = std::exchange(m_observedMessage, QByteArray());
+        }
+    }
+    m_frameObserver(f);
 }
 
 // A piece of the current message's payload as received (unmasked), in order.
@@ -604,6 +636,8 @@ bool WsConnection::onDataPiece(QByteArrayView piece, bool last)
         e.opcode = m_messageOpcode;
         e.data = std::move(m_message);
         m_message = QByteArray();
+        if (m_frameObserver)
+            m_observedMessage = e.data;  // shared, not copied
         m_events.push_back(std::move(e));
     }
     if (last)
@@ -792,6 +826,26 @@ void WsConnection::queueFrame(bool fin, quint8 rsv, WsOpcode opcode, QByteArrayV
             wsOpcodeName(quint8(opcode)), int(fin), int(rsv), static_cast<long long>(payload.size()),
             preview(payload).constData());
     wsAppendFrame(m_outgoing, fin, rsv, quint8(opcode), payload, masked, mask);
+    if (m_frameObserver) {
+        WsFrameInfo f;
+        f.direction = WsFrameInfo::Outgoing;
+        f.opcode = quint8(opcode);
+        f.messageType = opcode == WsOpcode::Continuation ? m_sendingOpcode : opcode;
+        f.fin = fin;
+        f.rsv = rsv;
+        f.masked = masked;
+        f.wireSize = payload.size();
+        if (wsIsControlOpcode(opcode) || isExtensionOpcode(quint8(opcode))) {
+            f.payload = payload.toByteArray();
+            if (opcode == WsOpcode::Close)
+                f.closeCode = payload.size() >= 2 ? quint16((uchar(payload[0]) << 8) | uchar(payload[1]))
+                                                  : quint16(WsCloseCode::NoStatus);
+        } else if (fin) {
+            f.payload = std::exchange(m_outMessage, QByteArray());
+            f.messageSize = f.payload.size();
+        }
+        m_frameObserver(f);
+    }
 }
 
 void WsConnection::queueClose(quint16 code, QByteArrayView reasonUtf8)
@@ -821,6 +875,9 @@ WsError WsConnection::sendMessage(WsOpcode opcode, QByteArrayView data, bool all
 
 WsError WsConnection::queueMessage(WsOpcode opcode, QByteArrayView data, quint8 rsv)
 {
+    m_sendingOpcode = opcode;
+    if (m_frameObserver)
+        m_outMessage = data.toByteArray();
     QByteArray encoded;
     QByteArrayView payload = data;
     if (rsv) {
@@ -890,6 +947,8 @@ WsError WsConnection::sendFrame(WsOpcode opcode, QByteArrayView data, bool fin, 
         m_sendingRsv = m_extension ? m_extension->beginOutgoing(opcode, -1, allowCompression) : 0;
         rsv = m_sendingRsv;
     }
+    if (m_frameObserver)
+        m_outMessage += data;  // the observer sees the whole message on its last frame
     if (m_sendingRsv) {
         QByteArray encoded;
         m_extension->encode(data, fin, encoded);
@@ -934,6 +993,15 @@ WsError WsConnection::sendPrepared(const WsPreparedMessage &message, bool allowC
     qCDebug(lcWsProtocol, "server >> %s (prepared) len=%lld", wsOpcodeName(quint8(message.opcode)),
             static_cast<long long>(message.payload.size()));
     m_outgoing += message.serverFrame;
+    if (m_frameObserver) {
+        WsFrameInfo f;
+        f.direction = WsFrameInfo::Outgoing;
+        f.opcode = quint8(message.opcode);
+        f.messageType = message.opcode;
+        f.wireSize = f.messageSize = message.payload.size();
+        f.payload = message.payload;
+        m_frameObserver(f);
+    }
     return WsError::NoError;
 }
 

@@ -10,6 +10,7 @@
 #include <QtCore/qbytearray.h>
 #include <QtCore/qstring.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -127,6 +128,24 @@ struct WsEvent
 };
 const char *wsEventName(WsEvent::Type type) noexcept;
 
+// One frame as it crossed the wire, for traffic inspection (see setFrameObserver()).
+struct WsFrameInfo
+{
+    enum Direction { Incoming, Outgoing };
+    Direction direction = Incoming;
+    quint8 opcode = 0;             // raw: 0 for continuations
+    WsOpcode messageType = WsOpcode::Binary;  // Text/Binary for data frames, else the opcode
+    bool fin = true;
+    quint8 rsv = 0;
+    bool masked = false;
+    qint64 wireSize = 0;           // payload bytes on the wire (compressed, if it was)
+    // On the last frame of a message: the whole message after decoding (decompression),
+    // and its size; -1 and empty otherwise. For control frames: their payload.
+    qint64 messageSize = -1;
+    QByteArray payload;
+    quint16 closeCode = 0;         // close frames: the code (1005 when none)
+};
+
 // A message encoded once for many connections (a server's broadcast): the unmasked frame
 // every server connection without a transforming extension can send as it is.
 struct WsPreparedMessage
@@ -204,6 +223,10 @@ public:
     // with code (when the handshake is done) and ends the connection.
     void fail(WsError error, quint16 code, const QString &reason = QString());
 
+    // Called for every frame received or sent, as it is processed; for inspectors. Costs
+    // nothing when unset.
+    void setFrameObserver(std::function<void(const WsFrameInfo &)> observer) { m_frameObserver = std::move(observer); }
+
     std::vector<WsEvent> takeEvents();
     bool hasEvents() const noexcept { return !m_events.empty(); }
     QByteArray takeOutgoing();
@@ -238,6 +261,7 @@ private:
     WsError queueMessage(WsOpcode opcode, QByteArrayView data, quint8 rsv);
     WsError checkCanSendData() const;
     void configureReader();
+    void observeIncoming();
 
     WsRole m_role;
     WsState m_state = WsState::Connecting;
@@ -284,4 +308,8 @@ private:
     WsOpcode m_sendingOpcode = WsOpcode::Binary;
     quint8 m_sendingRsv = 0;
     WsUtf8Validator m_sendUtf8;
+
+    std::function<void(const WsFrameInfo &)> m_frameObserver;
+    QByteArray m_observedMessage;     // the last message delivered, for the observer
+    QByteArray m_outMessage;          // the message being sent, for the observer
 };

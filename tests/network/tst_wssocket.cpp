@@ -48,6 +48,7 @@ private slots:
     void tlsClientCertificate();
     void pingTextStreamingAndWriteSignals();
     void compressionNegotiatedByDefault();
+    void frameTransferredSignal();
 
 private:
     QTemporaryDir m_tmp;
@@ -799,6 +800,27 @@ void tst_WsSocket::compressionNegotiatedByDefault()
     uncompressed.open(r);
     QTRY_COMPARE(uncompressed.state(), WsSocket::State::Open);
     QVERIFY(uncompressed.extensions().isEmpty());
+}
+
+void tst_WsSocket::frameTransferredSignal()
+{
+    EchoServer echo;
+    WsSocket client;
+    QList<WsFrameInfo> frames;
+    QObject::connect(&client, &WsSocket::frameTransferred, &client, [&](const WsFrameInfo &f) { frames.append(f); });
+    QSignalSpy texts(&client, &WsSocket::textMessageReceived);
+    client.open(fastRequest(echo.url()));
+    QTRY_COMPARE(client.state(), WsSocket::State::Open);
+    const QString json = QString(5000, QLatin1Char('j'));
+    client.sendTextMessage(json);
+    QTRY_COMPARE(texts.size(), 1);
+    QTRY_COMPARE(frames.size(), 2);
+    QCOMPARE(frames[0].direction, WsFrameInfo::Outgoing);
+    QCOMPARE(frames[0].messageSize, qint64(5000));
+    QVERIFY(frames[0].wireSize < 100);  // compressed
+    QCOMPARE(frames[0].rsv, quint8(WsRsv::Rsv1));
+    QCOMPARE(frames[1].direction, WsFrameInfo::Incoming);
+    QCOMPARE(frames[1].payload, json.toUtf8());
 }
 
 QTEST_GUILESS_MAIN(tst_WsSocket)

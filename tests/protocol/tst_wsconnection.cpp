@@ -231,6 +231,7 @@ private slots:
     void preparedMessages();
     void plainHttpDelivered();
     void extensionOpcodes();
+    void frameObserver();
 };
 
 void tst_WsConnection::rfcMaskedHelloFromClient()
@@ -1048,6 +1049,53 @@ void tst_WsConnection::extensionOpcodes()
     QCOMPARE(r.server.error(), WsError::ControlFrameTooLarge);
     WsConnection idle(WsRole::Client);
     QCOMPARE(idle.sendExtensionFrame(0x3, "x"), WsError::NotOpen);
+}
+
+void tst_WsConnection::frameObserver()
+{
+    WsConnectionOptions options;
+    options.outgoingFrameSize = 3;
+    options.extensions = {std::make_shared<XorFactory>()};
+    Pair p(options, options);
+    QList<WsFrameInfo> sent, received, replies;
+    p.client.setFrameObserver([&](const WsFrameInfo &f) { sent.append(f); });
+    p.server.setFrameObserver([&](const WsFrameInfo &f) {
+        (f.direction == WsFrameInfo::Incoming ? received : replies).append(f);
+    });
+    p.client.sendText(QStringLiteral("Hello"));          // 2 frames of 3 + 2 bytes, transformed
+    p.client.ping("p!");
+    p.client.sendBinary("raw", false);
+    p.client.close(4000, QStringLiteral("bye"));
+    p.server.receiveData(p.client.takeOutgoing());
+    for (const QList<WsFrameInfo> *list : {&sent, &received}) {
+        QCOMPARE(list->size(), 5);
+        const auto &f = *list;
+        QCOMPARE(f[0].opcode, quint8(0x1));
+        QCOMPARE(f[0].rsv, quint8(WsRsv::Rsv1));
+        QVERIFY(!f[0].fin);
+        QCOMPARE(f[0].messageSize, qint64(-1));
+        QCOMPARE(f[1].opcode, quint8(0x0));
+        QCOMPARE(f[1].messageType, WsOpcode::Text);
+        QVERIFY(f[1].fin);
+        QCOMPARE(f[1].messageSize, qint64(5));
+        QCOMPARE(f[1].payload, QByteArray("Hello"));
+        QCOMPARE(f[0].wireSize + f[1].wireSize, qint64(5));
+        QCOMPARE(f[2].opcode, quint8(0x9));
+        QCOMPARE(f[2].payload, QByteArray("p!"));
+        QCOMPARE(f[3].rsv, quint8(0));
+        QCOMPARE(f[3].payload, QByteArray("raw"));
+        QCOMPARE(f[4].opcode, quint8(0x8));
+        QCOMPARE(f[4].closeCode, quint16(4000));
+        QVERIFY(f[0].masked);
+    }
+    QCOMPARE(sent[0].direction, WsFrameInfo::Outgoing);
+    QCOMPARE(received[0].direction, WsFrameInfo::Incoming);
+    // The server's automatic pong and close reply are observed too.
+    QCOMPARE(replies.size(), 2);
+    QCOMPARE(replies[0].opcode, quint8(0xA));
+    QCOMPARE(replies[0].payload, QByteArray("p!"));
+    QCOMPARE(replies[1].closeCode, quint16(4000));
+    QVERIFY(!replies[1].masked);
 }
 
 QTEST_APPLESS_MAIN(tst_WsConnection)
