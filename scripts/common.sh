@@ -11,6 +11,8 @@ WSKIT_PACKAGES=(
     qt6-base-dev qt6-base-dev-tools
     zlib1g-dev libssl-dev openssl
     libbenchmark-dev lcov
+    # Interoperability peers nobody here wrote (tests/interop, tests/browser)
+    qt6-websockets-dev python3-websockets python3-wsproto chromium
 )
 
 wskit_log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }

@@ -104,6 +104,11 @@ public:
             // RFC 7692 §7.2.1: remove the 4-octet tail of the final flush.
             if (out.size() - start >= 4 && std::memcmp(out.constData() + out.size() - 4, kTail, 4) == 0)
                 out.chop(4);
+            else if (out.size() == start)
+                // An empty last piece after a flushed one: zlib writes nothing, but the peer
+                // will append 00 00 ff ff, which needs the header byte of an empty stored
+                // block in front of it (what zlib itself writes for an empty message).
+                out.append('\0');
             if (m_params.localNoContextTakeover)
                 deflateReset(&m_deflate);
         }

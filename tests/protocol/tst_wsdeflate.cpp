@@ -111,6 +111,7 @@ private slots:
     void corruptDataFailsWith1007();
     void rsv1OnUncompressedConnectionFails();
     void streamingDecompression();
+    void emptyLastFrameKeepsStreamValid();
 };
 
 void tst_WsDeflate::negotiationDefaults()
@@ -427,6 +428,57 @@ void tst_WsDeflate::streamingDecompression()
     }
     QCOMPARE(assembled, big);
     QVERIFY(pieces > 10);
+}
+
+void tst_WsDeflate::emptyLastFrameKeepsStreamValid()
+{
+    // Found by Python websockets and wsproto: a message sent frame by frame whose last
+    // frame is empty must still end like any compressed message, or the peer's inflater
+    // breaks on the next one. zlib writes a lone 00 for it.
+    Pair p(Pair::with(noThreshold()), Pair::with(noThreshold()));
+    QCOMPARE(p.client.sendFrame(WsOpcode::Text, "frag", false), WsError::NoError);
+    QCOMPARE(p.client.sendFrame(WsOpcode::Continuation, "mented", false), WsError::NoError);
+    QCOMPARE(p.client.sendFrame(WsOpcode::Continuation, "", true), WsError::NoError);
+    p.client.sendText(QStringLiteral("next message"));
+    const QByteArray wire = p.client.takeOutgoing();
+    p.server.receiveData(wire);
+    const auto events = p.server.takeEvents();
+    QCOMPARE(events.size(), size_t(2));
+    QCOMPARE(events[0].data, QByteArray("fragmented"));
+    QCOMPARE(events[1].data, QByteArray("next message"));
+    // And raw zlib, as any other implementation would inflate it, agrees.
+    z_stream z{};
+    QVERIFY(inflateInit2(&z, -15) == Z_OK);
+    QByteArray payloads;
+    WsFrameReader reader(WsFrameReader::Role::Server);
+    reader.setAllowedRsv(WsRsv::Rsv1);
+    qsizetype consumed = 0;
+    QByteArray out(4096, '\0');
+    QList<QByteArray> messages;
+    QByteArray current;
+    for (;;) {
+        const auto item = reader.next(wire.constData(), wire.size(), &consumed);
+        if (item.type == WsFrameReader::Item::None)
+            break;
+        if (item.type == WsFrameReader::Item::Payload || (item.type == WsFrameReader::Item::Header && item.frameEnd)) {
+            QByteArray piece(item.size, Qt::Uninitialized);
+            if (item.size)
+                item.copyTo(piece.data());
+            current += piece;
+            if (item.frameEnd && item.header.fin) {
+                current += QByteArray::fromHex("0000ffff");
+                z.next_in = reinterpret_cast<Bytef *>(current.data());
+                z.avail_in = uInt(current.size());
+                z.next_out = reinterpret_cast<Bytef *>(out.data());
+                z.avail_out = uInt(out.size());
+                QVERIFY(inflate(&z, Z_SYNC_FLUSH) == Z_OK);
+                messages.append(out.left(out.size() - qsizetype(z.avail_out)));
+                current.clear();
+            }
+        }
+    }
+    inflateEnd(&z);
+    QCOMPARE(messages, (QList<QByteArray>{"fragmented", "next message"}));
 }
 
 QTEST_APPLESS_MAIN(tst_WsDeflate)
