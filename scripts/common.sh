@@ -9,6 +9,11 @@ WSKIT_BUILD_DIR="${WSKIT_BUILD_DIR:-$WSKIT_ROOT/build}"
 WSKIT_PACKAGES=(
     cmake ninja-build g++ pkg-config
     qt6-base-dev qt6-base-dev-tools
+    # QML module, examples and inspector; Xvfb/offscreen for screenshots
+    qt6-declarative-dev qt6-declarative-dev-tools qml6-module-qtquick qml6-module-qtquick-controls
+    qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-templates
+    qml6-module-qtquick-dialogs qml6-module-qtqml-workerscript qml6-module-qtqml-models
+    qml6-module-qttest qt6-charts-dev qml6-module-qtcharts qt6-qpa-plugins
     zlib1g-dev libssl-dev openssl
     libbenchmark-dev lcov
     # Interoperability peers nobody here wrote (tests/interop, tests/browser)
