@@ -9,8 +9,7 @@ ListView {
     clip: true
     spacing: 1
     property bool follow: true
-    property int selectedRow: -1
-    signal rowActivated(int row)
+    currentIndex: -1                  // the selected row; -1: none
 
     onCountChanged: if (root.follow) root.positionViewAtEnd()
     onMovementStarted: root.follow = false
@@ -33,7 +32,7 @@ ListView {
 
         width: ListView.view.width
         height: 26
-        color: row.index === root.selectedRow ? "#cfe3ff"
+        color: row.ListView.isCurrentItem ? "#cfe3ff"
              : row.kind === "close" ? "#fbe3e3"
              : (row.kind === "ping" || row.kind === "pong") ? "#f1f1f1"
              : row.outgoing ? "#eef7ee" : "#ffffff"
@@ -71,10 +70,7 @@ ListView {
         }
         MouseArea {
             anchors.fill: parent
-            onClicked: {
-                root.selectedRow = row.index
-                root.rowActivated(row.index)
-            }
+            onClicked: row.ListView.view.currentIndex = row.index
         }
     }
 }

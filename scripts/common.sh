@@ -12,7 +12,7 @@ WSKIT_PACKAGES=(
     # QML module, examples and inspector; Xvfb/offscreen for screenshots
     qt6-declarative-dev qt6-declarative-dev-tools qml6-module-qtquick qml6-module-qtquick-controls
     qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-templates
-    qml6-module-qtquick-dialogs qml6-module-qtqml-workerscript qml6-module-qtqml-models
+    qml6-module-qtquick-dialogs qml6-module-qtqml qml6-module-qtqml-workerscript qml6-module-qtqml-models
     qml6-module-qttest qt6-charts-dev qml6-module-qtcharts qt6-qpa-plugins
     zlib1g-dev libssl-dev openssl
     libbenchmark-dev lcov

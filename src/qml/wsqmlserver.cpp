@@ -58,6 +58,9 @@ void WsConnectionListModel::remove(WsQmlSocket *socket)
 
 WsQmlServer::WsQmlServer(QObject *parent) : QObject(parent)
 {
+    connect(this, &WsQmlServer::listeningChanged, this, &WsQmlServer::urlChanged);
+    connect(this, &WsQmlServer::portChanged, this, &WsQmlServer::urlChanged);
+    connect(this, &WsQmlServer::hostChanged, this, &WsQmlServer::urlChanged);
     m_options.pingIntervalMs = 0;
     connect(&m_server, &WsServer::newConnection, this, &WsQmlServer::onNewConnection);
 }
@@ -183,12 +186,15 @@ void WsQmlServer::setListening(bool listening)
 
 QUrl WsQmlServer::url() const
 {
-    if (!m_server.isListening())
+    // While stopped, a server with a fixed port keeps its URL, so that bindings to it (and
+    // the clients that reconnect to it) stay put across a restart.
+    if (!m_server.isListening() && m_port == 0)
         return QUrl();
     QUrl u;
-    u.setScheme(m_server.isSecure() ? QStringLiteral("wss") : QStringLiteral("ws"));
-    u.setHost(m_server.serverAddress().toString());
-    u.setPort(m_server.serverPort());
+    const bool secure = m_server.isListening() ? m_server.isSecure() : !m_certFile.isEmpty();
+    u.setScheme(secure ? QStringLiteral("wss") : QStringLiteral("ws"));
+    u.setHost(m_server.isListening() ? m_server.serverAddress().toString() : (m_host.isEmpty() ? QStringLiteral("127.0.0.1") : m_host));
+    u.setPort(m_server.isListening() ? m_server.serverPort() : m_port);
     u.setPath(QStringLiteral("/"));
     return u;
 }

@@ -43,7 +43,7 @@ class WsQmlServer : public QObject, public QQmlParserStatus
     Q_PROPERTY(QString host READ host WRITE setHost NOTIFY hostChanged)
     Q_PROPERTY(int port READ port WRITE setPort NOTIFY portChanged)
     Q_PROPERTY(bool listening READ isListening WRITE setListening NOTIFY listeningChanged)
-    Q_PROPERTY(QUrl url READ url NOTIFY listeningChanged)
+    Q_PROPERTY(QUrl url READ url NOTIFY urlChanged)
     Q_PROPERTY(QUrl certificateFile READ certificateFile WRITE setCertificateFile NOTIFY tlsChanged)
     Q_PROPERTY(QUrl privateKeyFile READ privateKeyFile WRITE setPrivateKeyFile NOTIFY tlsChanged)
     Q_PROPERTY(QStringList subprotocols READ subprotocols WRITE setSubprotocols NOTIFY subprotocolsChanged)
@@ -94,6 +94,7 @@ Q_SIGNALS:
     void hostChanged();
     void portChanged();
     void listeningChanged();
+    void urlChanged();
     void tlsChanged();
     void subprotocolsChanged();
     void allowedOriginsChanged();

@@ -40,12 +40,15 @@ class WsQmlSocket : public QObject, public QQmlParserStatus
     Q_PROPERTY(QString closeReason READ closeReason NOTIFY closedStatusChanged)
     Q_PROPERTY(bool wasClean READ wasClean NOTIFY closedStatusChanged)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
-    Q_PROPERTY(qint64 bufferedAmount READ bufferedAmount NOTIFY bufferedAmountChanged)
+    Q_PROPERTY(double bufferedAmount READ bufferedAmountValue NOTIFY bufferedAmountChanged)
     Q_PROPERTY(bool ignoreSslErrors READ ignoreSslErrors WRITE setIgnoreSslErrors NOTIFY sslSettingsChanged)
     Q_PROPERTY(QUrl caCertificateFile READ caCertificateFile WRITE setCaCertificateFile NOTIFY sslSettingsChanged)
     Q_PROPERTY(int messagesReceived READ messagesReceived NOTIFY statisticsChanged)
     Q_PROPERTY(int messagesSent READ messagesSent NOTIFY statisticsChanged)
     Q_PROPERTY(QString peerAddress READ peerAddress NOTIFY statusChanged)
+    Q_PROPERTY(int connectionId READ connectionId CONSTANT)
+    // Anything the application wants to keep with this connection (e.g. a user name).
+    Q_PROPERTY(QVariant userData READ userData WRITE setUserData NOTIFY userDataChanged)
 
 public:
     enum Status { Idle, Connecting, Open, Closing, Closed, Error };
@@ -91,6 +94,7 @@ public:
     bool wasClean() const { return m_wasClean; }
     QString errorString() const { return m_errorString; }
     qint64 bufferedAmount() const;
+    double bufferedAmountValue() const { return double(bufferedAmount()); }
     bool ignoreSslErrors() const { return m_ignoreSslErrors; }
     void setIgnoreSslErrors(bool ignore);
     QUrl caCertificateFile() const { return m_caFile; }
@@ -100,6 +104,14 @@ public:
     QString peerAddress() const;
 
     WsSocket *socket() const { return m_socket; }
+    QVariant userData() const { return m_userData; }
+    void setUserData(const QVariant &data)
+    {
+        if (m_userData == data)
+            return;
+        m_userData = data;
+        emit userDataChanged();
+    }
     int connectionId() const { return m_connectionId; }
 
     Q_INVOKABLE bool sendTextMessage(const QString &message);
@@ -127,6 +139,7 @@ Q_SIGNALS:
     void bufferedAmountChanged();
     void sslSettingsChanged();
     void statisticsChanged();
+    void userDataChanged();
 
     void opened();
     void textMessageReceived(const QString &message);
@@ -162,4 +175,5 @@ private:
     bool m_ignoreSslErrors = false;
     QUrl m_caFile;
     int m_connectionId;
+    QVariant m_userData;
 };

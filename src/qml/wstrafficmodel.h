@@ -42,8 +42,8 @@ class WsTrafficModel : public QAbstractListModel
     Q_PROPERTY(int count READ count NOTIFY countChanged)
     Q_PROPERTY(bool paused READ isPaused WRITE setPaused NOTIFY pausedChanged)
     Q_PROPERTY(int maxPayloadBytes READ maxPayloadBytes WRITE setMaxPayloadBytes NOTIFY maxPayloadBytesChanged)
-    Q_PROPERTY(qint64 totalMessages READ totalMessages NOTIFY countChanged)
-    Q_PROPERTY(qint64 droppedRows READ droppedRows NOTIFY countChanged)
+    Q_PROPERTY(double totalMessages READ totalMessagesValue NOTIFY countChanged)
+    Q_PROPERTY(double droppedRows READ droppedRowsValue NOTIFY countChanged)
 
 public:
     enum Roles {
@@ -88,6 +88,8 @@ public:
     void setMaxPayloadBytes(int bytes);
     qint64 totalMessages() const { return m_sequence; }
     qint64 droppedRows() const { return m_dropped; }
+    double totalMessagesValue() const { return double(m_sequence); }
+    double droppedRowsValue() const { return double(m_dropped); }
 
     // Attaches one more socket (e.g. each connection of a server); its id is returned.
     int attachSocket(WsSocket *socket);
