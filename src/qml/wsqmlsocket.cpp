@@ -347,6 +347,11 @@ bool WsQmlSocket::ping(const QString &payload)
     return m_socket->ping(payload.toUtf8());
 }
 
+QString WsQmlSocket::requestHeader(const QString &name) const
+{
+    return QString::fromUtf8(m_socket->handshakeRequest().headers.value(name.toUtf8()));
+}
+
 void WsQmlSocket::close(int code, const QString &reason)
 {
     m_userClosed = true;

@@ -120,6 +120,8 @@ public:
     Q_INVOKABLE bool ping(const QString &payload = QString());
     Q_INVOKABLE void close(int code = 1000, const QString &reason = QString());
     Q_INVOKABLE void open();
+    // A header of the opening handshake request: the one sent (client) or received (server).
+    Q_INVOKABLE QString requestHeader(const QString &name) const;
 
 Q_SIGNALS:
     void urlChanged();

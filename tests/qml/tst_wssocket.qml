@@ -91,6 +91,17 @@ TestCase {
         compare(s.status, WsSocket.Open)
     }
 
+    function test_request_headers_and_origin() {
+        const s = openSocket({ requestHeaders: { "X-Token": "abc123", "X-Client": "qml" }, origin: "http://app.example" })
+        tryCompare(s, "status", WsSocket.Open)
+        compare(s.requestHeader("X-Token"), "abc123")
+        tryCompare(server, "connectionCount", 1)
+        const peer = server.connections.get(0)
+        compare(peer.requestHeader("x-token"), "abc123")
+        compare(peer.requestHeader("X-Client"), "qml")
+        compare(peer.requestHeader("Origin"), "http://app.example")
+    }
+
     function test_subprotocol_and_compression() {
         const s = openSocket({ subprotocols: ["other", "chat.v1"] })
         tryCompare(s, "status", WsSocket.Open)
@@ -162,12 +173,15 @@ TestCase {
         const url = closedServer.url
         closedServer.listening = false
         const s = createTemporaryObject(socketComponent, testCase)
+        const errors = spy(s, "errorOccurred")
         let seen = ""
         s.statusChanged.connect(() => { if (s.status === WsSocket.Error) seen = s.errorString })
         s.url = url
         s.active = true
         tryCompare(s, "status", WsSocket.Error)
         verify(seen.length > 0, "errorString was empty when status became Error")
+        compare(errors.count, 1)
+        compare(errors.signalArguments[0][0], seen)
         compare(s.active, false)
         compare(s.closeCode, 1006)
     }
