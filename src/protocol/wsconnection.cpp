@@ -859,7 +859,8 @@ void WsConnection::queueClose(quint16 code, QByteArrayView reasonUtf8)
     payload[0] = char(code >> 8);
     payload[1] = char(code & 0xff);
     const qsizetype n = std::min<qsizetype>(reasonUtf8.size(), 123);
-    std::memcpy(payload + 2, reasonUtf8.data(), size_t(n));
+    if (n > 0)
+        std::memcpy(payload + 2, reasonUtf8.data(), size_t(n));
     queueFrame(true, 0, WsOpcode::Close, QByteArrayView(payload, 2 + n));
 }
 

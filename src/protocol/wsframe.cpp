@@ -212,7 +212,8 @@ WsFrameReader::Item WsFrameReader::next(const char *data, qsizetype size, qsizet
         }
         if (parse == WsHeaderParse::NeedMore) {
             const qsizetype take = std::min<qsizetype>(WsFrameHeader::MaxSize - m_headerLen, size - pos);
-            std::memcpy(m_headerBuf + m_headerLen, data + pos, size_t(take));
+            if (take > 0)
+                std::memcpy(m_headerBuf + m_headerLen, data + pos, size_t(take));
             parse = wsDecodeFrameHeader(m_headerBuf, m_headerLen + take, &header);
             if (parse == WsHeaderParse::Ok) {
                 pos += header.headerSize - m_headerLen;
