@@ -49,3 +49,15 @@ wskit_build() {
 }
 
 wskit_install_packages "${WSKIT_PACKAGES[@]}"
+
+# Node.js peer of tests/interop/node: node and npm (checked by command, since NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm package), then ws from package-lock.json.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    wskit_install_packages nodejs npm
+fi
+WSKIT_NODE_PEERS="$WSKIT_ROOT/tests/interop/node"
+if [ ! -f "$WSKIT_NODE_PEERS/node_modules/ws/package.json" ] \
+   || [ "$WSKIT_NODE_PEERS/package-lock.json" -nt "$WSKIT_NODE_PEERS/node_modules/.package-lock.json" ]; then
+    wskit_log "Installing the Node peer (ws) of tests/interop/node"
+    npm ci --prefix "$WSKIT_NODE_PEERS" --no-audit --no-fund --loglevel=error
+fi
