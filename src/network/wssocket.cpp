@@ -555,6 +555,11 @@ bool WsSocketPrivate::followRedirect()
         target.setScheme(QStringLiteral("ws"));
     else if (scheme == QLatin1String("https"))
         target.setScheme(QStringLiteral("wss"));
+    if (request.url.scheme().compare(QLatin1String("wss"), Qt::CaseInsensitive) == 0
+        && target.scheme() != QLatin1String("wss")) {
+        qCDebug(lcWsNetwork) << "not following a redirect from TLS to plain text:" << target;
+        return false;  // reported as the 3xx it is
+    }
     WsRequest next = request;
     next.url = target;
     const bool sameOrigin = target.scheme() == request.url.scheme() && target.host() == request.url.host()

@@ -49,6 +49,7 @@ private slots:
     void pingTextStreamingAndWriteSignals();
     void compressionNegotiatedByDefault();
     void frameTransferredSignal();
+    void noRedirectFromTlsToPlainText();
 
 private:
     QTemporaryDir m_tmp;
@@ -821,6 +822,36 @@ void tst_WsSocket::frameTransferredSignal()
     QCOMPARE(frames[0].rsv, quint8(WsRsv::Rsv1));
     QCOMPARE(frames[1].direction, WsFrameInfo::Incoming);
     QCOMPARE(frames[1].payload, json.toUtf8());
+}
+
+void tst_WsSocket::noRedirectFromTlsToPlainText()
+{
+    // A wss:// server redirecting to ws:// would strip TLS: reported, not followed.
+    QFile certFile(m_cert), keyFile(m_key);
+    QVERIFY(certFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly));
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificate(QSslCertificate(certFile.readAll(), QSsl::Pem));
+    tls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa, QSsl::Pem));
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+    EchoServer plain;
+    WsServer secure;
+    secure.setOptions(EchoServer::fastOptions());
+    secure.setSslConfiguration(tls);
+    QVERIFY(secure.listen(QHostAddress::LocalHost, 0));
+    QObject::connect(&secure, &WsServer::upgradeRequested, &secure, [&](WsUpgradeRequest *r) {
+        WsHttpHeaders h;
+        h.add("Location", plain.url().toEncoded());
+        r->reject(302, QByteArray(), h);
+    });
+    WsSocket client;
+    QObject::connect(&client, &WsSocket::sslErrors, &client, [&] { client.ignoreSslErrors(); });
+    QSignalSpy closed(&client, &WsSocket::closed);
+    client.open(fastRequest(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(secure.serverPort()))));
+    QVERIFY(closed.wait(5000));
+    QCOMPARE(client.handshakeResponse().status, 302);
+    QCOMPARE(client.error(), WsError::HandshakeUnexpectedStatus);
+    QCOMPARE(plain.server.connectionCount(), 0);
+    QCOMPARE(client.requestUrl().scheme(), QStringLiteral("wss"));
 }
 
 QTEST_GUILESS_MAIN(tst_WsSocket)
