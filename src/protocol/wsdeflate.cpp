@@ -58,8 +58,13 @@ public:
         if (e == WsError::NoError && last) {
             if (!m_streamEnded)
                 e = inflateSome(kTail, 4, out, maxOutput, produced);
-            if (m_streamEnded || m_params.remoteNoContextTakeover)
+            if (m_params.remoteNoContextTakeover) {
+                // The peer starts afresh each message: free the inflater (~44 KiB) meanwhile.
+                inflateEnd(&m_inflate);
+                m_inflateReady = false;
+            } else if (m_streamEnded) {
                 inflateReset(&m_inflate);
+            }
             m_streamEnded = false;
         }
         if (e != WsError::NoError)
@@ -73,33 +78,39 @@ public:
             return 0;
         if (size >= 0 && size < m_options.threshold)
             return 0;
-        return WsRsv::Rsv1;
+        // Without a compressor (zlib out of memory) the message simply goes uncompressed.
+        return ensureDeflate() ? WsRsv::Rsv1 : 0;
     }
 
     void encode(QByteArrayView in, bool last, QByteArray &out) override
     {
-        if (!m_deflateReady) {
-            std::memset(&m_deflate, 0, sizeof m_deflate);
-            const int rc = deflateInit2(&m_deflate, qBound(0, m_options.compressionLevel, 9), Z_DEFLATED,
-                                        -m_params.localMaxWindowBits, qBound(1, m_options.memoryLevel, 9),
-                                        Z_DEFAULT_STRATEGY);
-            Q_ASSERT(rc == Z_OK);
-            Q_UNUSED(rc);
-            m_deflateReady = true;
-        }
+        Q_ASSERT(m_deflateReady);  // beginOutgoing() made sure of it
         const qsizetype start = out.size();
-        m_deflate.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.data()));
-        m_deflate.avail_in = uInt(in.size());
-        // Z_SYNC_FLUSH after every piece, so that each frame can be inflated as it arrives.
+        const char *p = in.data();
+        qsizetype left = in.size();
         do {
-            const qsizetype old = out.size();
-            const qsizetype room = std::max<qsizetype>(64, qsizetype(deflateBound(&m_deflate, m_deflate.avail_in)) + 16);
-            out.resize(old + room);
-            m_deflate.next_out = reinterpret_cast<Bytef *>(out.data() + old);
-            m_deflate.avail_out = uInt(room);
-            deflate(&m_deflate, Z_SYNC_FLUSH);
-            out.resize(old + room - qsizetype(m_deflate.avail_out));
-        } while (m_deflate.avail_out == 0 || m_deflate.avail_in > 0);
+            // zlib counts in uInt: feed at most 1 GiB at a time, and flush after the last.
+            const qsizetype chunk = std::min<qsizetype>(left, qsizetype(1) << 30);
+            m_deflate.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(p));
+            m_deflate.avail_in = uInt(chunk);
+            p += chunk;
+            left -= chunk;
+            // Z_SYNC_FLUSH after every piece, so that each frame can be inflated as it arrives.
+            const int flush = left > 0 ? Z_NO_FLUSH : Z_SYNC_FLUSH;
+            do {
+                const qsizetype old = out.size();
+                const qsizetype room = std::max<qsizetype>(64, qsizetype(deflateBound(&m_deflate, m_deflate.avail_in)) + 16);
+                out.resize(old + room);
+                m_deflate.next_out = reinterpret_cast<Bytef *>(out.data() + old);
+                m_deflate.avail_out = uInt(room);
+                const int rc = deflate(&m_deflate, flush);
+                out.resize(old + room - qsizetype(m_deflate.avail_out));
+                if (rc == Z_STREAM_ERROR) {  // an inconsistent stream: cannot happen, never loop on it
+                    Q_ASSERT(false);
+                    return;
+                }
+            } while (m_deflate.avail_out == 0 || m_deflate.avail_in > 0);
+        } while (left > 0);
         if (last) {
             // RFC 7692 §7.2.1: remove the 4-octet tail of the final flush.
             if (out.size() - start >= 4 && std::memcmp(out.constData() + out.size() - 4, kTail, 4) == 0)
@@ -109,12 +120,27 @@ public:
                 // will append 00 00 ff ff, which needs the header byte of an empty stored
                 // block in front of it (what zlib itself writes for an empty message).
                 out.append('\0');
-            if (m_params.localNoContextTakeover)
-                deflateReset(&m_deflate);
+            if (m_params.localNoContextTakeover) {
+                // Nothing carries over to the next message: free the compressor (~256 KiB
+                // with the default window and memLevel) until it is needed again.
+                deflateEnd(&m_deflate);
+                m_deflateReady = false;
+            }
         }
     }
 
 private:
+    bool ensureDeflate()
+    {
+        if (m_deflateReady)
+            return true;
+        std::memset(&m_deflate, 0, sizeof m_deflate);
+        m_deflateReady = deflateInit2(&m_deflate, qBound(0, m_options.compressionLevel, 9), Z_DEFLATED,
+                                      -m_params.localMaxWindowBits, qBound(1, m_options.memoryLevel, 9),
+                                      Z_DEFAULT_STRATEGY) == Z_OK;
+        return m_deflateReady;
+    }
+
     WsError inflateSome(const uchar *data, qsizetype size, QByteArray &out, qint64 maxOutput, qint64 &produced)
     {
         m_inflate.next_in = const_cast<Bytef *>(data);
