@@ -288,10 +288,9 @@ int WsServerPrivate::broadcast(const WsPreparedMessage &message)
     int n = 0;
     for (WsSocket *s : std::as_const(all)) {
         auto *sd = s->d_func();
-        if (s->state() != WsSocket::State::Open || !sd->connection)
+        // Back-pressure: a client over its write limit is skipped, and the count returned says so.
+        if (s->state() != WsSocket::State::Open || !sd->canQueue())
             continue;
-        if (sd->transport && sd->transport->bytesToWrite() > sd->request.options.maxWriteBufferSize)
-            continue;  // back-pressure: a slow client misses nothing silently, it is skipped and counted
         if (sd->connection->sendPrepared(message) == WsError::NoError) {
             ++sd->stats.messagesSent;
             sd->flush();

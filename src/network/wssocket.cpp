@@ -599,6 +599,19 @@ void WsSocketPrivate::sendKeepalivePing()
     flush();
 }
 
+bool WsSocketPrivate::canQueue()
+{
+    if (!connection)
+        return false;
+    // Back-pressure: nothing more is queued while the transport holds too much.
+    if (transport && transport->bytesToWrite() > request.options.maxWriteBufferSize) {
+        overLimit = true;
+        errorString = wsErrorDescription(WsError::WriteBufferFull);
+        return false;
+    }
+    return true;
+}
+
 qint64 WsSocketPrivate::afterSend(WsError e, qint64 before)
 {
     if (e != WsError::NoError) {
@@ -623,13 +636,8 @@ qint64 WsSocket::sendBinaryMessage(const QByteArray &message)
 qint64 WsSocket::sendMessage(WsOpcode type, const QByteArray &payload, bool compress)
 {
     Q_D(WsSocket);
-    if (!d->connection)
+    if (!d->canQueue())
         return -1;
-    if (d->transport && d->transport->bytesToWrite() > d->request.options.maxWriteBufferSize) {
-        d->overLimit = true;
-        d->errorString = wsErrorDescription(WsError::WriteBufferFull);
-        return -1;
-    }
     const qint64 before = d->connection->outgoingSize();
     const WsError e = type == WsOpcode::Text ? d->connection->sendText(QByteArrayView(payload), compress)
             : type == WsOpcode::Binary      ? d->connection->sendBinary(payload, compress)
@@ -643,13 +651,8 @@ qint64 WsSocket::sendMessage(WsOpcode type, const QByteArray &payload, bool comp
 qint64 WsSocket::sendFrame(WsOpcode opcode, const QByteArray &data, bool last)
 {
     Q_D(WsSocket);
-    if (!d->connection)
+    if (!d->canQueue())
         return -1;
-    if (d->transport && d->transport->bytesToWrite() > d->request.options.maxWriteBufferSize) {
-        d->overLimit = true;
-        d->errorString = wsErrorDescription(WsError::WriteBufferFull);
-        return -1;
-    }
     const qint64 before = d->connection->outgoingSize();
     const qint64 n = d->afterSend(d->connection->sendFrame(opcode, data, last), before);
     if (n >= 0 && last)

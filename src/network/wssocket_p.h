@@ -34,6 +34,7 @@ public:
     void finish();
     bool followRedirect();
     void sendKeepalivePing();
+    bool canQueue();
     qint64 afterSend(WsError error, qint64 before);
     static WsConnectionOptions connectionOptions(const WsSocketOptions &options);
 
