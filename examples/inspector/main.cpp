@@ -1,0 +1,149 @@
+// The WsKit inspector: shows WebSocket traffic as it happens.
+//   wskit-inspector                       own echo server on 127.0.0.1, connects to it, demo traffic
+//   wskit-inspector ws://host:port/path   connects to a server
+//   wskit-inspector --listen PORT         runs a server and shows every client's traffic
+// Options: --header "Name: value", --subprotocol NAME, --no-compression, --insecure,
+//          --screenshot FILE (with QT_QPA_PLATFORM=offscreen on headless machines), --quit-after MS
+
+#include "inspectorsession.h"
+#include "trafficstats.h"
+
+#include <wsqmlserver.h>
+#include <wsqmlsocket.h>
+#include <wsserver.h>
+#include <wssocket.h>
+
+#include <QtCore/qcommandlineparser.h>
+#include <QtCore/qdir.h>
+#include <QtCore/qset.h>
+#include <QtCore/qtimer.h>
+#include <QtGui/qclipboard.h>
+#include <QtGui/qguiapplication.h>
+#include <QtQml/qqmlapplicationengine.h>
+#include <QtQml/qqmlcontext.h>
+#include <QtQuick/qquickwindow.h>
+
+#include <cstdio>
+
+// What QML cannot do by itself: wire C++ statistics to sockets, the clipboard.
+class InspectorBridge : public QObject
+{
+    Q_OBJECT
+public:
+    explicit InspectorBridge(TrafficStats *stats, InspectorSession *session, QObject *parent = nullptr)
+        : QObject(parent), m_stats(stats), m_session(session) {}
+
+    Q_INVOKABLE void attach(QObject *source)
+    {
+        if (auto *s = qobject_cast<WsQmlSocket *>(source)) {
+            m_stats->attachSocket(s->socket());
+            connect(s, &WsQmlSocket::opened, this, [this, s] { m_session->captureHandshake(s); });
+        } else if (auto *server = qobject_cast<WsQmlServer *>(source)) {
+            connect(server, &WsQmlServer::clientConnected, this, [this](WsQmlSocket *c) {
+                m_stats->attachSocket(c->socket());
+                m_session->captureHandshake(c);
+            });
+        }
+    }
+    Q_INVOKABLE void copy(const QString &text) { QGuiApplication::clipboard()->setText(text); }
+
+private:
+    TrafficStats *m_stats;
+    InspectorSession *m_session;
+};
+
+int main(int argc, char *argv[])
+{
+    QGuiApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("wskit-inspector"));
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Shows WebSocket traffic."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("url"), QStringLiteral("ws:// or wss:// URL to connect to (default: an embedded echo server)"));
+    QCommandLineOption listenOpt(QStringLiteral("listen"), QStringLiteral("Run a server on this port instead of a client."), QStringLiteral("port"));
+    QCommandLineOption headerOpt(QStringLiteral("header"), QStringLiteral("Extra request header \"Name: value\" (repeatable)."), QStringLiteral("header"));
+    QCommandLineOption protoOpt(QStringLiteral("subprotocol"), QStringLiteral("Subprotocol to offer or accept (repeatable)."), QStringLiteral("name"));
+    QCommandLineOption noCompressOpt(QStringLiteral("no-compression"), QStringLiteral("Do not negotiate permessage-deflate."));
+    QCommandLineOption insecureOpt(QStringLiteral("insecure"), QStringLiteral("Accept any TLS certificate (development only)."));
+    QCommandLineOption shotOpt(QStringLiteral("screenshot"), QStringLiteral("Render the window to this PNG after traffic has flowed, then quit."), QStringLiteral("file"));
+    QCommandLineOption quitOpt(QStringLiteral("quit-after"), QStringLiteral("Quit (or take the screenshot) after this many milliseconds."), QStringLiteral("ms"));
+    parser.addOptions({listenOpt, headerOpt, protoOpt, noCompressOpt, insecureOpt, shotOpt, quitOpt});
+    parser.process(app);
+
+    // The embedded echo server of the default mode.
+    WsServer echo;
+    QUrl url;
+    const bool listen = parser.isSet(listenOpt);
+    if (!parser.positionalArguments().isEmpty()) {
+        url = QUrl(parser.positionalArguments().first());
+    } else if (!listen) {
+        QObject::connect(&echo, &WsServer::newConnection, &echo, [&echo] {
+            while (WsSocket *s = echo.nextPendingConnection()) {
+                QObject::connect(s, &WsSocket::textMessageReceived, s, [s](const QString &m) { s->sendTextMessage(m); });
+                QObject::connect(s, &WsSocket::binaryMessageReceived, s, [s](const QByteArray &m) { s->sendBinaryMessage(m); });
+                QObject::connect(s, &WsSocket::closed, s, &QObject::deleteLater);
+            }
+        });
+        if (!echo.listen(QHostAddress::LocalHost, 0)) {
+            std::fprintf(stderr, "cannot start the embedded echo server: %s\n", qPrintable(echo.errorString()));
+            return 1;
+        }
+        url = QUrl(QStringLiteral("ws://127.0.0.1:%1/echo").arg(echo.serverPort()));
+    }
+    QVariantMap headers;
+    for (const QString &h : parser.values(headerOpt)) {
+        const qsizetype colon = h.indexOf(QLatin1Char(':'));
+        if (colon > 0)
+            headers.insert(h.left(colon).trimmed(), h.mid(colon + 1).trimmed());
+    }
+
+    TrafficStats stats;
+    InspectorSession session;
+    InspectorBridge bridge(&stats, &session);
+    QQmlApplicationEngine engine;
+    engine.addImportPath(QStringLiteral(WSKIT_QML_IMPORT_DIR));
+    engine.addImportPath(QCoreApplication::applicationDirPath() + QStringLiteral("/../qml"));
+    engine.setInitialProperties({
+        {QStringLiteral("initialUrl"), url},
+        {QStringLiteral("embedded"), parser.positionalArguments().isEmpty() && !listen},
+        {QStringLiteral("listenPort"), listen ? parser.value(listenOpt).toInt() : -1},
+        {QStringLiteral("requestHeaders"), headers},
+        {QStringLiteral("subprotocols"), parser.values(protoOpt)},
+        {QStringLiteral("compression"), !parser.isSet(noCompressOpt)},
+        {QStringLiteral("insecure"), parser.isSet(insecureOpt)},
+        {QStringLiteral("stats"), QVariant::fromValue(static_cast<QObject *>(&stats))},
+        {QStringLiteral("session"), QVariant::fromValue(static_cast<QObject *>(&session))},
+        {QStringLiteral("bridge"), QVariant::fromValue(static_cast<QObject *>(&bridge))},
+    });
+    engine.load(QUrl(QStringLiteral("qrc:/Main.qml")));
+    if (engine.rootObjects().isEmpty())
+        return 1;
+    auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().first());
+
+    const int quitAfter = parser.isSet(quitOpt) ? parser.value(quitOpt).toInt() : (parser.isSet(shotOpt) ? 3000 : -1);
+    if (parser.isSet(shotOpt)) {
+        const QString file = parser.value(shotOpt);
+        QTimer::singleShot(quitAfter, &app, [window, file] {
+            const QImage image = window ? window->grabWindow() : QImage();
+            // A blank render (one flat colour) means the UI did not come up: say so.
+            QSet<QRgb> colours;
+            for (int y = 0; y < image.height(); y += 7)
+                for (int x = 0; x < image.width(); x += 7)
+                    colours.insert(image.pixel(x, y));
+            if (colours.size() < 8) {
+                std::printf("the window rendered blank (%d colours)\n", int(colours.size()));
+                QCoreApplication::exit(1);
+                return;
+            }
+            const bool ok = image.save(file);
+            std::printf("%s %s\n", ok ? "screenshot saved to" : "could not save", qPrintable(QDir(file).absolutePath()));
+            std::fflush(stdout);
+            QCoreApplication::exit(ok ? 0 : 1);
+        });
+    } else if (quitAfter >= 0) {
+        QTimer::singleShot(quitAfter, &app, &QCoreApplication::quit);
+    }
+    return app.exec();
+}
+
+#include "main.moc"
