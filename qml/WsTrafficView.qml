@@ -2,8 +2,10 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-// A list of traffic rows (a WsTrafficModel or WsTrafficFilterModel): direction, time, kind,
-// sizes on the wire and decoded, and a preview. Follows the newest row unless scrolled.
+// A list of traffic rows (a WsTrafficModel or WsTrafficFilterModel): direction, time (absolute
+// and since the first row), connection, kind, sizes on the wire and decoded, and a preview.
+// A message of several frames expands into them (the arrow). Follows the newest row unless
+// scrolled.
 ListView {
     id: root
     clip: true
@@ -29,19 +31,32 @@ ListView {
         required property string preview
         required property int frameCount
         required property int connectionId
+        required property real relativeTime
+        required property var frames
+        property bool expanded: false
 
         width: ListView.view.width
-        height: 26
+        height: 26 + (row.expanded ? frameList.implicitHeight : 0)
         color: row.ListView.isCurrentItem ? "#cfe3ff"
              : row.kind === "close" ? "#fbe3e3"
              : (row.kind === "ping" || row.kind === "pong") ? "#f1f1f1"
              : row.outgoing ? "#eef7ee" : "#ffffff"
 
         RowLayout {
-            anchors.fill: parent
-            anchors.leftMargin: 6
-            anchors.rightMargin: 6
+            id: line
+            x: 6
+            width: parent.width - 12
+            height: 26
             spacing: 10
+            Label {
+                text: row.frameCount > 1 ? (row.expanded ? "\u25be" : "\u25b8") : ""
+                Layout.preferredWidth: 10
+                MouseArea {
+                    anchors.fill: parent
+                    anchors.margins: -4
+                    onClicked: row.expanded = !row.expanded
+                }
+            }
             Label {
                 text: row.outgoing ? "\u2191" : "\u2193"
                 color: row.outgoing ? "#2e9d48" : "#2f6fd0"
@@ -49,6 +64,12 @@ ListView {
                 Layout.preferredWidth: 12
             }
             Label { text: row.timeText; font.family: "monospace"; Layout.preferredWidth: 96 }
+            Label {
+                text: "+" + (row.relativeTime / 1000).toFixed(3) + " s"
+                color: "#888"
+                font.family: "monospace"
+                Layout.preferredWidth: 80
+            }
             Label { text: "#" + row.connectionId; color: "#777"; Layout.preferredWidth: 30 }
             Label { text: row.kind; font.bold: row.kind === "close"; Layout.preferredWidth: 50 }
             Label {
@@ -68,8 +89,29 @@ ListView {
                 Layout.fillWidth: true
             }
         }
+        Column {
+            id: frameList
+            x: 40
+            y: 26
+            visible: row.expanded
+            Repeater {
+                model: row.expanded ? row.frames : []
+                Label {
+                    required property var modelData
+                    required property int index
+                    text: qsTr("frame %1: %2%3%4, %5 bytes%6").arg(index + 1)
+                          .arg(modelData.opcode === 0 ? "continuation" : "opcode " + modelData.opcode)
+                          .arg(modelData.fin ? ", FIN" : "").arg(modelData.rsv ? ", RSV " + modelData.rsv : "")
+                          .arg(modelData.wireSize).arg(modelData.masked ? ", masked" : "")
+                    color: "#555"
+                    font.family: "monospace"
+                    height: 20
+                }
+            }
+        }
         MouseArea {
-            anchors.fill: parent
+            anchors.fill: line
+            anchors.leftMargin: 20
             onClicked: row.ListView.view.currentIndex = row.index
         }
     }

@@ -6,6 +6,7 @@ import QtQuick.Layouts
 Pane {
     id: root
     required property var session
+    required property var bridge
     ScrollView {
         anchors.fill: parent
         ColumnLayout {
@@ -31,6 +32,28 @@ Pane {
             Label { text: qsTr("Subprotocol: %1").arg(root.session.subprotocol || qsTr("none")); topPadding: 10 }
             Label { text: qsTr("Extensions: %1").arg(root.session.extensions || qsTr("none")); wrapMode: Text.Wrap; Layout.fillWidth: true }
             Label { text: qsTr("Peer: %1").arg(root.session.serverAddress) }
+            Label {
+                visible: root.bridge.tlsSummary.length > 0
+                text: qsTr("TLS: %1").arg(root.bridge.tlsSummary)
+                wrapMode: Text.Wrap
+                Layout.fillWidth: true
+                topPadding: 6
+            }
+            Label {
+                visible: root.bridge.rejectionBody.length > 0 || (root.session.responseStatus > 0 && root.session.responseStatus !== 101)
+                text: qsTr("The server refused the upgrade (HTTP %1):").arg(root.session.responseStatus)
+                color: "#c03030"
+                font.bold: true
+                topPadding: 10
+            }
+            TextArea {
+                visible: root.bridge.rejectionBody.length > 0
+                readOnly: true
+                text: root.bridge.rejectionBody
+                font.family: "monospace"
+                wrapMode: TextEdit.Wrap
+                Layout.fillWidth: true
+            }
         }
     }
 }

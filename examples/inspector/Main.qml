@@ -14,7 +14,8 @@ ApplicationWindow {
     required property bool insecure
     required property var stats            // TrafficStats
     required property var session          // InspectorSession
-    required property var bridge           // clipboard, statistics wiring
+    required property var bridge           // statistics wiring, saved messages, TLS details
+    required property int initialTab       // side pane: 0 message, 1 handshake, 2 statistics, 3 session
 
     readonly property bool serverMode: listenPort >= 0
     width: 1280
@@ -90,6 +91,36 @@ ApplicationWindow {
                     break
                 }
             }
+        }
+    }
+
+    // Replays the messages a capture (e.g. an imported one) sent, in order, on this connection.
+    Timer {
+        id: replayTimer
+        property var queue: []
+        interval: 50
+        repeat: true
+        function begin() {
+            const rows = []
+            for (let i = 0; i < traffic.count; ++i) {
+                const r = traffic.get(i)
+                if (r.outgoing && (r.kind === "text" || r.kind === "binary"))
+                    rows.push({ kind: r.kind, text: r.text, payload: r.payload })
+            }
+            queue = rows
+            start()
+        }
+        onTriggered: {
+            if (queue.length === 0 || socket.status !== WsSocket.Open) {
+                stop()
+                return
+            }
+            const r = queue.shift()
+            queue = queue  // notify the label
+            if (r.kind === "text")
+                socket.sendTextMessage(r.text)
+            else
+                socket.sendBinaryMessage(r.payload)
         }
     }
 
@@ -186,6 +217,7 @@ ApplicationWindow {
                 TabBar {
                     id: sideTabs
                     Layout.fillWidth: true
+                    currentIndex: window.initialTab
                     TabButton { text: qsTr("Message") }
                     TabButton { text: qsTr("Handshake") }
                     TabButton { text: qsTr("Statistics") }
@@ -195,8 +227,8 @@ ApplicationWindow {
                     currentIndex: sideTabs.currentIndex
                     Layout.fillWidth: true
                     Layout.fillHeight: true
-                    DetailPane { bridge: window.bridge; row: trafficView.currentIndex >= 0 ? shown.get(trafficView.currentIndex) : null }
-                    HandshakePane { session: window.session }
+                    WsMessageDetails { row: trafficView.currentIndex >= 0 ? shown.get(trafficView.currentIndex) : null }
+                    HandshakePane { session: window.session; bridge: window.bridge }
                     StatsPane { stats: window.stats }
                     Pane {
                         ColumnLayout {
@@ -222,6 +254,15 @@ ApplicationWindow {
                                 Button { text: qsTr("Export HAR"); onClicked: fileResult.text = window.session.exportHar("file://" + fileField.text + ".har") || qsTr("saved %1.har").arg(fileField.text) }
                                 Button { text: qsTr("Import JSONL"); onClicked: fileResult.text = window.session.importJsonLines("file://" + fileField.text + ".jsonl") || qsTr("imported %1 rows").arg(traffic.count) }
                             }
+                            RowLayout {
+                                visible: !window.serverMode
+                                Button {
+                                    text: replayTimer.running ? qsTr("Stop replay") : qsTr("Replay sent messages")
+                                    enabled: socket.status === WsSocket.Open
+                                    onClicked: replayTimer.running ? replayTimer.stop() : replayTimer.begin()
+                                }
+                                Label { text: replayTimer.running ? qsTr("%1 left").arg(replayTimer.queue.length) : qsTr("(resends the sent text and binary messages of this capture, in order)"); color: "#555" }
+                            }
                             Label { id: fileResult; wrapMode: Text.Wrap; Layout.fillWidth: true }
                             Item { Layout.fillHeight: true }
                         }
@@ -229,11 +270,12 @@ ApplicationWindow {
                 }
             }
         }
-        Composer {
+        WsComposer {
             SplitView.preferredHeight: 190
-            socket: socket
+            socket: window.serverMode ? null : socket
             server: server
-            serverMode: window.serverMode
+            saved: window.bridge.savedMessages
+            onSavedChanged: window.bridge.savedMessages = saved
         }
     }
 }

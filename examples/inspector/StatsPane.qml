@@ -30,7 +30,15 @@ Pane {
             Label { text: root.human(root.stats.totalBytesOut) }
         }
         Label { text: qsTr("Round-trip time: %1").arg(root.stats.lastRtt >= 0 ? root.stats.lastRtt + " ms" : qsTr("no pong yet")) }
-        Label { text: qsTr("Messages per second, last 60 s (blue received, green sent)"); color: "#555"; topPadding: 8 }
+        RowLayout {
+            Label { text: qsTr("Last 60 s:"); color: "#555" }
+            ComboBox {
+                id: seriesBox
+                model: [qsTr("messages/s"), qsTr("bytes/s"), qsTr("round-trip time (ms)")]
+                onActivated: chart.requestPaint()
+            }
+            Label { text: seriesBox.currentIndex === 2 ? qsTr("keepalive pings") : qsTr("blue received, green sent"); color: "#555" }
+        }
         Canvas {
             id: chart
             Layout.fillWidth: true
@@ -39,13 +47,16 @@ Pane {
             Connections {
                 target: root.stats
                 function onRatesChanged() { chart.requestPaint() }
+                function onLastRttChanged() { chart.requestPaint() }
             }
             onPaint: {
                 const ctx = getContext("2d")
                 ctx.reset()
                 ctx.fillStyle = "#fafbfc"
                 ctx.fillRect(0, 0, width, height)
-                const series = [["inMessages", "#2f6fd0"], ["outMessages", "#2e9d48"]]
+                const series = seriesBox.currentIndex === 0 ? [["inMessages", "#2f6fd0"], ["outMessages", "#2e9d48"]]
+                             : seriesBox.currentIndex === 1 ? [["inBytes", "#2f6fd0"], ["outBytes", "#2e9d48"]]
+                             : [["rtt", "#b05ad0"]]
                 let max = 1
                 const data = series.map(s => root.stats.history(s[0], 60))
                 data.forEach(points => points.forEach(p => max = Math.max(max, p.value)))
@@ -55,14 +66,15 @@ Pane {
                     ctx.lineWidth = 2
                     ctx.beginPath()
                     for (let i = 0; i < points.length; ++i) {
-                        const x = width * i / Math.max(1, points.length - 1)
+                        // The newest second at the right edge, 60 s across.
+                        const x = width * (i + 60 - points.length) / 59
                         const y = height - 4 - (height - 8) * points[i].value / max
                         if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y)
                     }
                     ctx.stroke()
                 }
                 ctx.fillStyle = "#777"
-                ctx.fillText(max.toFixed(1) + "/s", 4, 12)
+                ctx.fillText(seriesBox.currentIndex === 2 ? max.toFixed(0) + " ms" : max.toFixed(1) + "/s", 4, 12)
             }
         }
     }

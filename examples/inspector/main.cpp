@@ -16,19 +16,23 @@
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qdir.h>
 #include <QtCore/qset.h>
+#include <QtCore/qsettings.h>
 #include <QtCore/qtimer.h>
-#include <QtGui/qclipboard.h>
 #include <QtGui/qguiapplication.h>
+#include <QtNetwork/qsslcipher.h>
 #include <QtQml/qqmlapplicationengine.h>
 #include <QtQml/qqmlcontext.h>
 #include <QtQuick/qquickwindow.h>
 
 #include <cstdio>
 
-// What QML cannot do by itself: wire C++ statistics to sockets, the clipboard.
+// What QML cannot do by itself: wire C++ statistics to sockets, keep saved messages.
 class InspectorBridge : public QObject
 {
     Q_OBJECT
+    Q_PROPERTY(QStringList savedMessages READ savedMessages WRITE setSavedMessages NOTIFY savedMessagesChanged)
+    Q_PROPERTY(QString tlsSummary READ tlsSummary NOTIFY handshakeChanged)
+    Q_PROPERTY(QString rejectionBody READ rejectionBody NOTIFY handshakeChanged)
 public:
     explicit InspectorBridge(TrafficStats *stats, InspectorSession *session, QObject *parent = nullptr)
         : QObject(parent), m_stats(stats), m_session(session) {}
@@ -37,7 +41,20 @@ public:
     {
         if (auto *s = qobject_cast<WsQmlSocket *>(source)) {
             m_stats->attachSocket(s->socket());
-            connect(s, &WsQmlSocket::opened, this, [this, s] { m_session->captureHandshake(s); });
+            connect(s, &WsQmlSocket::opened, this, [this, s] {
+                m_session->captureHandshake(s);
+                m_rejectionBody.clear();
+                m_tls = describeTls(s->socket()->sessionSslConfiguration());
+                emit handshakeChanged();
+            });
+            // A refused handshake: keep what the server said, status, headers and body.
+            connect(s->socket(), &WsSocket::handshakeResponseReceived, this, [this, s](const WsHandshakeResponse &r) {
+                if (r.status == 101)
+                    return;
+                m_session->captureHandshake(*s->socket());
+                m_rejectionBody = QString::fromUtf8(r.body.left(64 * 1024));
+                emit handshakeChanged();
+            });
         } else if (auto *server = qobject_cast<WsQmlServer *>(source)) {
             connect(server, &WsQmlServer::clientConnected, this, [this](WsQmlSocket *c) {
                 m_stats->attachSocket(c->socket());
@@ -45,17 +62,52 @@ public:
             });
         }
     }
-    Q_INVOKABLE void copy(const QString &text) { QGuiApplication::clipboard()->setText(text); }
+    QString tlsSummary() const { return m_tls; }
+    QString rejectionBody() const { return m_rejectionBody; }
+
+    static QString describeTls(const QSslConfiguration &tls)
+    {
+        if (tls.isNull() || tls.sessionCipher().isNull())
+            return QString();
+        QString out = QStringLiteral("%1, %2").arg(tls.sessionCipher().protocolString(), tls.sessionCipher().name());
+        const QSslCertificate peer = tls.peerCertificate();
+        if (!peer.isNull()) {
+            out += QStringLiteral("\npeer: %1\nissuer: %2\nvalid until %3").arg(
+                    peer.subjectDisplayName(), peer.issuerDisplayName(),
+                    peer.expiryDate().toString(Qt::ISODate));
+        }
+        return out;
+    }
+
+    // The composer's saved messages, kept across runs (QSettings).
+    QStringList savedMessages() const
+    {
+        return QSettings().value(QStringLiteral("composer/saved")).toStringList();
+    }
+    void setSavedMessages(const QStringList &messages)
+    {
+        if (messages == savedMessages())
+            return;
+        QSettings().setValue(QStringLiteral("composer/saved"), messages);
+        emit savedMessagesChanged();
+    }
+
+Q_SIGNALS:
+    void savedMessagesChanged();
+    void handshakeChanged();
 
 private:
     TrafficStats *m_stats;
     InspectorSession *m_session;
+    QString m_tls;
+    QString m_rejectionBody;
 };
 
 int main(int argc, char *argv[])
 {
     QGuiApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("wskit-inspector"));
+    QCoreApplication::setOrganizationName(QStringLiteral("WsKit"));
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Shows WebSocket traffic."));
     parser.addHelpOption();
@@ -67,7 +119,8 @@ int main(int argc, char *argv[])
     QCommandLineOption insecureOpt(QStringLiteral("insecure"), QStringLiteral("Accept any TLS certificate (development only)."));
     QCommandLineOption shotOpt(QStringLiteral("screenshot"), QStringLiteral("Render the window to this PNG after traffic has flowed, then quit."), QStringLiteral("file"));
     QCommandLineOption quitOpt(QStringLiteral("quit-after"), QStringLiteral("Quit (or take the screenshot) after this many milliseconds."), QStringLiteral("ms"));
-    parser.addOptions({listenOpt, headerOpt, protoOpt, noCompressOpt, insecureOpt, shotOpt, quitOpt});
+    QCommandLineOption tabOpt(QStringLiteral("tab"), QStringLiteral("Side pane to show first: message, handshake, statistics or session."), QStringLiteral("name"), QStringLiteral("message"));
+    parser.addOptions({listenOpt, headerOpt, protoOpt, noCompressOpt, insecureOpt, shotOpt, quitOpt, tabOpt});
     parser.process(app);
 
     // The embedded echo server of the default mode.
@@ -111,6 +164,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("subprotocols"), parser.values(protoOpt)},
         {QStringLiteral("compression"), !parser.isSet(noCompressOpt)},
         {QStringLiteral("insecure"), parser.isSet(insecureOpt)},
+        {QStringLiteral("initialTab"), int(QStringList{QStringLiteral("message"), QStringLiteral("handshake"), QStringLiteral("statistics"), QStringLiteral("session")}.indexOf(parser.value(tabOpt)))},
         {QStringLiteral("stats"), QVariant::fromValue(static_cast<QObject *>(&stats))},
         {QStringLiteral("session"), QVariant::fromValue(static_cast<QObject *>(&session))},
         {QStringLiteral("bridge"), QVariant::fromValue(static_cast<QObject *>(&bridge))},

@@ -89,6 +89,13 @@ QSslConfiguration WsSocket::sslConfiguration() const
     return d->hasSslConfiguration ? d->sslConfiguration : QSslConfiguration::defaultConfiguration();
 }
 
+QSslConfiguration WsSocket::sessionSslConfiguration() const
+{
+    Q_D(const WsSocket);
+    const auto *ssl = qobject_cast<const QSslSocket *>(d->transport);
+    return ssl && ssl->isEncrypted() ? ssl->sslConfiguration() : QSslConfiguration();
+}
+
 void WsSocket::open(const QUrl &url)
 {
     WsRequest r;

@@ -40,6 +40,9 @@ public:
     WsSocketOptions options() const;
     void setSslConfiguration(const QSslConfiguration &configuration);
     QSslConfiguration sslConfiguration() const;
+    // The TLS session of the current connection (protocol, cipher, peer certificates); a null
+    // configuration when the connection is not encrypted.
+    QSslConfiguration sessionSslConfiguration() const;
     void open(const QUrl &url);
     void open(const WsRequest &request);
 

@@ -82,6 +82,7 @@ QVariant WsTrafficModel::data(const QModelIndex &index, int role) const
         return frames;
     }
     case SequenceRole: return e.sequence;
+    case RelativeTimeRole: return m_startTime.isValid() ? double(m_startTime.msecsTo(e.timestamp)) : 0.0;
     default: return QVariant();
     }
 }
@@ -94,7 +95,7 @@ QHash<int, QByteArray> WsTrafficModel::roleNames() const
             {WireSizeRole, "wireSize"}, {SizeRole, "size"}, {CompressedRole, "compressed"},
             {PreviewRole, "preview"}, {PayloadRole, "payload"}, {TextRole, "text"},
             {CloseCodeRole, "closeCode"}, {CloseReasonRole, "closeReason"}, {FrameCountRole, "frameCount"},
-            {FramesRole, "frames"}, {SequenceRole, "sequence"}};
+            {FramesRole, "frames"}, {SequenceRole, "sequence"}, {RelativeTimeRole, "relativeTime"}};
 }
 
 QVariantMap WsTrafficModel::get(int row) const
@@ -209,6 +210,8 @@ void WsTrafficModel::flush()
         m_pending.pop_front();
         ++m_dropped;
     }
+    if (!m_startTime.isValid() && m_rows.empty())
+        m_startTime = m_pending.front().timestamp;
     const int first = int(m_rows.size());
     beginInsertRows(QModelIndex(), first, first + int(m_pending.size()) - 1);
     for (auto &e : m_pending)
@@ -259,6 +262,7 @@ void WsTrafficModel::setMaxPayloadBytes(int bytes)
 void WsTrafficModel::clear()
 {
     beginResetModel();
+    m_startTime = QDateTime();
     m_rows.clear();
     m_pending.clear();
     endResetModel();

@@ -67,6 +67,7 @@ public:
         FrameCountRole,
         FramesRole,                       // list of {opcode, fin, rsv, wireSize, masked}
         SequenceRole,
+        RelativeTimeRole,                 // ms since the first row (of the capture, or since clear())
     };
     Q_ENUM(Roles)
 
@@ -128,6 +129,7 @@ private:
     qint64 m_sequence = 0;
     qint64 m_dropped = 0;
     int m_nextConnectionId = 1;
+    QDateTime m_startTime;  // the first row's time: relative times count from it
 };
 
 // Filters a traffic model by direction, kind and text (plain or regular expression).

@@ -1,16 +1,22 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
-import WsKit
-
 // Compose and send: text, JSON (checked as you type), binary as hex or base64; send N times
 // with an interval; ping; close with a code and reason. Keeps a history of what was sent.
 Frame {
     id: root
-    required property var socket
-    required property var server
-    required property bool serverMode
+    // Either a WsSocket to send on, or a WsServer whose every client gets the message.
+    property var socket: null
+    property var server: null
+    readonly property bool serverMode: root.socket === null && root.server !== null
+    readonly property bool canSend: root.serverMode ? root.server.connectionCount > 0
+                                                    : root.socket !== null && root.socket.status === 2  // Open
     property var history: []
+    // Messages kept for later; the application decides where to store them.
+    property var saved: []
+    property alias text: input.text
+    property alias mode: kind.currentIndex  // 0 text, 1 JSON, 2 hex, 3 base64
+    
 
     readonly property string jsonError: {
         if (kind.currentIndex !== 1)
@@ -97,6 +103,17 @@ Frame {
                 displayText: qsTr("History (%1)").arg(root.history.length)
                 onActivated: index => input.text = root.history[index]
             }
+            ComboBox {
+                id: savedBox
+                model: root.saved
+                displayText: qsTr("Saved (%1)").arg(root.saved.length)
+                onActivated: index => input.text = root.saved[index]
+            }
+            Button {
+                text: qsTr("Save")
+                enabled: input.text.length > 0 && root.saved.indexOf(input.text) < 0
+                onClicked: root.saved = root.saved.concat([input.text])
+            }
         }
         ScrollView {
             Layout.fillWidth: true
@@ -112,16 +129,17 @@ Frame {
         }
         RowLayout {
             Button {
+                id: sendButton
                 objectName: "sendButton"
                 text: qsTr("Send")
-                enabled: (root.serverMode || root.socket.status === WsSocket.Open) && !root.jsonError
+                enabled: root.canSend && !root.jsonError
                 onClicked: root.send()
             }
             Label { text: qsTr("times") }
-            SpinBox { id: times; from: 1; to: 100000; value: 1; editable: true; textFromValue: value => String(value); valueFromText: text => parseInt(text) }
+            SpinBox { id: times; objectName: "timesBox"; from: 1; to: 100000; value: 1; editable: true; textFromValue: value => String(value); valueFromText: text => parseInt(text) }
             Label { text: qsTr("every (ms)") }
-            SpinBox { id: intervalBox; from: 0; to: 60000; value: 100; stepSize: 50; editable: true; textFromValue: value => String(value); valueFromText: text => parseInt(text) }
-            Button { text: qsTr("Ping"); enabled: !root.serverMode && root.socket.status === WsSocket.Open; onClicked: root.socket.ping("inspector") }
+            SpinBox { id: intervalBox; objectName: "intervalBox"; from: 0; to: 60000; value: 100; stepSize: 50; editable: true; textFromValue: value => String(value); valueFromText: text => parseInt(text) }
+            Button { text: qsTr("Ping"); enabled: !root.serverMode && root.canSend; onClicked: root.socket.ping("inspector") }
             Item { Layout.fillWidth: true }
             Label { text: qsTr("Close") }
             SpinBox {
@@ -136,7 +154,7 @@ Frame {
             TextField { id: closeReason; placeholderText: qsTr("reason"); Layout.preferredWidth: 120 }
             Button {
                 text: qsTr("Close")
-                enabled: !root.serverMode && root.socket.status === WsSocket.Open
+                enabled: !root.serverMode && root.canSend
                 onClicked: root.socket.close(closeCode.value, closeReason.text)
             }
         }

@@ -5,8 +5,7 @@ import QtQuick.Layouts
 // The selected row: its columns, its frames, and the payload as text, pretty JSON or hex.
 Pane {
     id: root
-    property var row: null
-    required property var bridge
+    property var row: null           // a row of WsTrafficModel / WsTrafficFilterModel (get(i))
 
     function hexDump(buffer) {
         if (!buffer)
@@ -30,6 +29,13 @@ Pane {
             out += qsTr("\u2026 %1 more bytes").arg(bytes.length - n)
         return out
     }
+    function copy(text) {
+        clipboardHelper.text = text
+        clipboardHelper.selectAll()
+        clipboardHelper.copy()
+    }
+    TextEdit { id: clipboardHelper; visible: false }
+
     readonly property string prettyJson: {
         if (!row || row.kind !== "text")
             return ""
@@ -85,7 +91,7 @@ Pane {
         }
         Button {
             text: qsTr("Copy")
-            onClicked: root.bridge.copy(views.currentIndex === 1 ? root.prettyJson : views.currentIndex === 2 ? root.hexDump(root.row.payload) : (root.row.text || root.row.preview))
+            onClicked: root.copy(views.currentIndex === 1 ? root.prettyJson : views.currentIndex === 2 ? root.hexDump(root.row.payload) : (root.row.text || root.row.preview))
         }
     }
     Label {
