@@ -12,6 +12,7 @@ ListView {
     spacing: 1
     property bool follow: true
     currentIndex: -1                  // the selected row; -1: none
+    highlightFollowsCurrentItem: false
 
     onCountChanged: if (root.follow) root.positionViewAtEnd()
     onMovementStarted: root.follow = false

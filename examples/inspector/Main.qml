@@ -15,7 +15,8 @@ ApplicationWindow {
     required property var stats            // TrafficStats
     required property var session          // InspectorSession
     required property var bridge           // statistics wiring, saved messages, TLS details
-    required property int initialTab       // side pane: 0 message, 1 handshake, 2 statistics, 3 session
+    required property int initialTab
+    required property real demoRate       // embedded mode: demo messages per second       // side pane: 0 message, 1 handshake, 2 statistics, 3 session
 
     readonly property bool serverMode: listenPort >= 0
     width: 1280
@@ -61,23 +62,12 @@ ApplicationWindow {
         regularExpression: regexBox.checked
     }
 
-    // The embedded mode makes traffic flow at once: JSON ticks, a binary blob now and then.
-    Timer {
-        running: window.embedded && socket.status === WsSocket.Open
-        interval: 400
-        repeat: true
-        property int tick: 0
-        onTriggered: {
-            tick++
-            if (tick % 5 === 0) {
-                const bytes = new Uint8Array(64)
-                for (let i = 0; i < bytes.length; ++i)
-                    bytes[i] = (i * 37 + tick) & 255
-                socket.sendBinaryMessage(bytes.buffer)
-            } else {
-                socket.sendJson({ type: "tick", seq: tick, time: new Date().toISOString(), load: [0.42, 0.37, 0.31], status: "ok" })
-            }
-        }
+    // The embedded mode makes traffic flow at once (generated in C++, so that high rates are
+    // the inspector's load, not the generator's).
+    Connections {
+        target: socket
+        enabled: window.embedded
+        function onOpened() { window.bridge.startDemo(socket, window.demoRate) }
     }
 
     // The embedded demo shows a message's details once a few have flowed.

@@ -62,6 +62,39 @@ public:
             });
         }
     }
+    // Demo traffic for the embedded mode: JSON ticks and, every fifth, a 64-byte binary blob,
+    // at `rate` messages per second (several per timer tick above a few hundred).
+    Q_INVOKABLE void startDemo(QObject *qmlSocket, double rate)
+    {
+        auto *s = qobject_cast<WsQmlSocket *>(qmlSocket);
+        if (!s || rate <= 0)
+            return;
+        QPointer<WsSocket> socket = s->socket();
+        const int interval = std::max(5, int(1000 / rate));
+        const int perTick = std::max(1, int(rate * interval / 1000 + 0.5));
+        m_demo.disconnect();
+        m_demo.setInterval(interval);
+        connect(&m_demo, &QTimer::timeout, this, [this, socket, perTick] {
+            if (!socket || socket->state() != WsSocket::State::Open) {
+                m_demo.stop();
+                return;
+            }
+            for (int i = 0; i < perTick; ++i) {
+                const int n = ++m_tick;
+                if (n % 5 == 0) {
+                    QByteArray blob(64, Qt::Uninitialized);
+                    for (int b = 0; b < blob.size(); ++b)
+                        blob[b] = char((b * 37 + n) & 0xff);
+                    socket->sendBinaryMessage(blob);
+                } else {
+                    socket->sendTextMessage(QStringLiteral("{\"type\":\"tick\",\"seq\":%1,\"time\":\"%2\",\"load\":[0.42,0.37,0.31],\"status\":\"ok\"}")
+                                                    .arg(n).arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)));
+                }
+            }
+        });
+        m_demo.start();
+    }
+
     QString tlsSummary() const { return m_tls; }
     QString rejectionBody() const { return m_rejectionBody; }
 
@@ -101,6 +134,8 @@ private:
     InspectorSession *m_session;
     QString m_tls;
     QString m_rejectionBody;
+    QTimer m_demo;
+    int m_tick = 0;
 };
 
 int main(int argc, char *argv[])
@@ -119,8 +154,9 @@ int main(int argc, char *argv[])
     QCommandLineOption insecureOpt(QStringLiteral("insecure"), QStringLiteral("Accept any TLS certificate (development only)."));
     QCommandLineOption shotOpt(QStringLiteral("screenshot"), QStringLiteral("Render the window to this PNG after traffic has flowed, then quit."), QStringLiteral("file"));
     QCommandLineOption quitOpt(QStringLiteral("quit-after"), QStringLiteral("Quit (or take the screenshot) after this many milliseconds."), QStringLiteral("ms"));
+    QCommandLineOption rateOpt(QStringLiteral("demo-rate"), QStringLiteral("Embedded mode: messages per second of demo traffic (default 2.5)."), QStringLiteral("n"), QStringLiteral("2.5"));
     QCommandLineOption tabOpt(QStringLiteral("tab"), QStringLiteral("Side pane to show first: message, handshake, statistics or session."), QStringLiteral("name"), QStringLiteral("message"));
-    parser.addOptions({listenOpt, headerOpt, protoOpt, noCompressOpt, insecureOpt, shotOpt, quitOpt, tabOpt});
+    parser.addOptions({listenOpt, headerOpt, protoOpt, noCompressOpt, insecureOpt, shotOpt, quitOpt, tabOpt, rateOpt});
     parser.process(app);
 
     // The embedded echo server of the default mode.
@@ -164,6 +200,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("subprotocols"), parser.values(protoOpt)},
         {QStringLiteral("compression"), !parser.isSet(noCompressOpt)},
         {QStringLiteral("insecure"), parser.isSet(insecureOpt)},
+        {QStringLiteral("demoRate"), parser.value(rateOpt).toDouble()},
         {QStringLiteral("initialTab"), int(QStringList{QStringLiteral("message"), QStringLiteral("handshake"), QStringLiteral("statistics"), QStringLiteral("session")}.indexOf(parser.value(tabOpt)))},
         {QStringLiteral("stats"), QVariant::fromValue(static_cast<QObject *>(&stats))},
         {QStringLiteral("session"), QVariant::fromValue(static_cast<QObject *>(&session))},
