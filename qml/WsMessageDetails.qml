@@ -1,11 +1,13 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import WsKit
 
 // The selected row: its columns, its frames, and the payload as text, pretty JSON or hex.
 Pane {
     id: root
     property var row: null           // a row of WsTrafficModel / WsTrafficFilterModel (get(i))
+    property alias view: views.currentIndex   // 0 text, 1 JSON tree, 2 hex
 
     function hexDump(buffer) {
         if (!buffer)
@@ -77,7 +79,32 @@ Pane {
             TabButton { text: qsTr("JSON") }
             TabButton { text: qsTr("Hex") }
         }
+        // JSON: a collapsible tree (click a row to fold or unfold it).
+        TreeView {
+            id: jsonTree
+            visible: views.currentIndex === 1 && jsonModel.valid
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            model: WsJsonTreeModel {
+                id: jsonModel
+                json: root.row && root.row.kind === "text" && views.currentIndex === 1 ? root.row.text : ""
+                onJsonChanged: jsonTree.expandRecursively()
+            }
+            delegate: TreeViewDelegate {
+                id: node
+                required property string label
+                implicitWidth: node.treeView.width
+                contentItem: Label {
+                    text: node.label
+                    elide: Text.ElideRight
+                    font.family: "monospace"
+                }
+            }
+            ScrollBar.vertical: ScrollBar {}
+        }
         ScrollView {
+            visible: !jsonTree.visible
             Layout.fillWidth: true
             Layout.fillHeight: true
             TextArea {

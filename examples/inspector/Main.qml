@@ -16,7 +16,8 @@ ApplicationWindow {
     required property var session          // InspectorSession
     required property var bridge           // statistics wiring, saved messages, TLS details
     required property int initialTab
-    required property real demoRate       // embedded mode: demo messages per second       // side pane: 0 message, 1 handshake, 2 statistics, 3 session
+    required property real demoRate       // embedded mode: demo messages per second
+    required property int detailsView      // 0 text, 1 JSON tree, 2 hex       // side pane: 0 message, 1 handshake, 2 statistics, 3 session
 
     readonly property bool serverMode: listenPort >= 0
     width: 1280
@@ -217,7 +218,7 @@ ApplicationWindow {
                     currentIndex: sideTabs.currentIndex
                     Layout.fillWidth: true
                     Layout.fillHeight: true
-                    WsMessageDetails { row: trafficView.currentIndex >= 0 ? shown.get(trafficView.currentIndex) : null }
+                    WsMessageDetails { view: window.detailsView; row: trafficView.currentIndex >= 0 ? shown.get(trafficView.currentIndex) : null }
                     HandshakePane { session: window.session; bridge: window.bridge }
                     StatsPane { stats: window.stats }
                     Pane {

@@ -155,8 +155,9 @@ int main(int argc, char *argv[])
     QCommandLineOption shotOpt(QStringLiteral("screenshot"), QStringLiteral("Render the window to this PNG after traffic has flowed, then quit."), QStringLiteral("file"));
     QCommandLineOption quitOpt(QStringLiteral("quit-after"), QStringLiteral("Quit (or take the screenshot) after this many milliseconds."), QStringLiteral("ms"));
     QCommandLineOption rateOpt(QStringLiteral("demo-rate"), QStringLiteral("Embedded mode: messages per second of demo traffic (default 2.5)."), QStringLiteral("n"), QStringLiteral("2.5"));
+    QCommandLineOption detailsOpt(QStringLiteral("details"), QStringLiteral("Payload view to show first: text, json or hex."), QStringLiteral("view"), QStringLiteral("text"));
     QCommandLineOption tabOpt(QStringLiteral("tab"), QStringLiteral("Side pane to show first: message, handshake, statistics or session."), QStringLiteral("name"), QStringLiteral("message"));
-    parser.addOptions({listenOpt, headerOpt, protoOpt, noCompressOpt, insecureOpt, shotOpt, quitOpt, tabOpt, rateOpt});
+    parser.addOptions({listenOpt, headerOpt, protoOpt, noCompressOpt, insecureOpt, shotOpt, quitOpt, tabOpt, rateOpt, detailsOpt});
     parser.process(app);
 
     // The embedded echo server of the default mode.
@@ -201,6 +202,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("compression"), !parser.isSet(noCompressOpt)},
         {QStringLiteral("insecure"), parser.isSet(insecureOpt)},
         {QStringLiteral("demoRate"), parser.value(rateOpt).toDouble()},
+        {QStringLiteral("detailsView"), std::max(0, int(QStringList{QStringLiteral("text"), QStringLiteral("json"), QStringLiteral("hex")}.indexOf(parser.value(detailsOpt))))},
         {QStringLiteral("initialTab"), int(QStringList{QStringLiteral("message"), QStringLiteral("handshake"), QStringLiteral("statistics"), QStringLiteral("session")}.indexOf(parser.value(tabOpt)))},
         {QStringLiteral("stats"), QVariant::fromValue(static_cast<QObject *>(&stats))},
         {QStringLiteral("session"), QVariant::fromValue(static_cast<QObject *>(&session))},

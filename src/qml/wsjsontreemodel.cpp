@@ -78,7 +78,7 @@ WsJsonTreeModel::~WsJsonTreeModel() = default;
 
 void WsJsonTreeModel::setJson(const QString &json)
 {
-    // Compare the data too: a null and an empty QString are equal, and both mean "no document".
+    // A null and an empty QString compare equal: both mean no document.
     if (json == m_json)
         return;
     m_json = json;
@@ -365,7 +365,8 @@ QVariant WsJsonTreeModel::data(const QModelIndex &index, int role) const
         return QVariant();
     const Node *node = nodeAt(index);
     switch (role) {
-    case Qt::DisplayRole: {
+    case Qt::DisplayRole:
+    case LabelRole: {
         if (node->moreCount > 0)
             return QStringLiteral("\u2026 %1 more").arg(node->moreCount);
         QString key = keyText(node);
@@ -393,14 +394,14 @@ QVariant WsJsonTreeModel::data(const QModelIndex &index, int role) const
 QHash<int, QByteArray> WsJsonTreeModel::roleNames() const
 {
     return {{Qt::DisplayRole, "display"}, {KeyRole, "key"},         {ValueRole, "value"},
-            {TypeRole, "type"},           {ChildCountRole, "childCount"}, {PathRole, "path"}};
+            {TypeRole, "type"},           {ChildCountRole, "childCount"}, {PathRole, "path"},
+            {LabelRole, "label"}};
 }
 
 QString WsJsonTreeModel::valueAt(const QModelIndex &index) const
 {
-    if (index.isValid() && !checkIndex(index, CheckIndexOption::IndexIsValid))
-        return QString();
-    if (!index.isValid() && !m_valid)
+    // Nothing selected is normal; an index of another model is a bug (checkIndex warns).
+    if (!index.isValid() || !checkIndex(index, CheckIndexOption::IndexIsValid))
         return QString();
     const Node *node = nodeAt(index);
     if (node->moreCount > 0)

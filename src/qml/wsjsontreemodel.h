@@ -32,6 +32,7 @@ public:
         TypeRole,                   // "object", "array", "string", "number", "bool", "null"; "more"
         ChildCountRole,             // members or elements in the JSON (not rows: see maxNodes)
         PathRole,                   // "$.items[2].name", `$["odd key"]`; "$" for a top-level scalar
+        LabelRole,                  // the display text again, for delegates that own a `display`
     };
     Q_ENUM(Roles)
 
@@ -62,7 +63,9 @@ public:
     void setMaxNodes(int maxNodes);
 
     // The compact JSON of the subtree at index (as QJsonDocument writes it), whole even where
-    // the tree was cut; the whole document for an invalid index; "" for the "more" marker.
+    // the tree was cut; "" for the "more" marker and for an invalid index (so that a bad index
+    // from QML never copies the whole document by surprise: in Qt 6.4, TreeView's
+    // modelIndex() takes (column, row), or a point Qt.point(column, row)).
     Q_INVOKABLE QString valueAt(const QModelIndex &index) const;
 
     // JSON string literal for display: quoted, with control characters, DEL, U+2028 and U+2029
