@@ -13,6 +13,8 @@ ListView {
     property bool follow: true
     currentIndex: -1                  // the selected row; -1: none
     highlightFollowsCurrentItem: false
+    // Rows scroll past quickly under load: reuse delegates instead of creating new ones.
+    reuseItems: true
 
     onCountChanged: if (root.follow) root.positionViewAtEnd()
     onMovementStarted: root.follow = false
@@ -29,12 +31,15 @@ ListView {
         required property int wireSize
         required property int size
         required property bool compressed
+        required property bool fin
+        required property int rsv
         required property string preview
         required property int frameCount
         required property int connectionId
         required property real relativeTime
         required property var frames
         property bool expanded: false
+        ListView.onReused: row.expanded = false
 
         width: ListView.view.width
         height: 26 + (row.expanded ? frameList.implicitHeight : 0)
@@ -74,9 +79,22 @@ ListView {
             Label { text: "#" + row.connectionId; color: "#777"; Layout.preferredWidth: 30 }
             Label { text: row.kind; font.bold: row.kind === "close"; Layout.preferredWidth: 50 }
             Label {
+                // on the wire / decoded, and the compression ratio for compressed messages
                 text: row.compressed ? (row.wireSize + " / " + row.size + " B") : (row.size + " B")
                 horizontalAlignment: Text.AlignRight
-                Layout.preferredWidth: 110
+                Layout.preferredWidth: 100
+            }
+            Label {
+                text: row.compressed && row.wireSize > 0 ? (row.size / row.wireSize).toFixed(1) + "\u00d7" : ""
+                color: "#777"
+                Layout.preferredWidth: 40
+            }
+            Label {
+                // FIN of the last frame, RSV bits of the first (RSV1: compressed)
+                text: (row.fin ? "F" : "-") + ((row.rsv & 4) ? "1" : "-") + ((row.rsv & 2) ? "2" : "-") + ((row.rsv & 1) ? "3" : "-")
+                color: "#777"
+                font.family: "monospace"
+                Layout.preferredWidth: 34
             }
             Label {
                 text: row.frameCount > 1 ? row.frameCount + " frames" : ""

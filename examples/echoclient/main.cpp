@@ -72,19 +72,23 @@ int main(int argc, char *argv[])
     });
 
     QFile input;
-    input.open(stdin, QIODevice::ReadOnly);
+    // Unbuffered on the descriptor: no lines hide in a stdio buffer while the notifier waits.
+    input.open(STDIN_FILENO, QIODevice::ReadOnly | QIODevice::Unbuffered);
     QSocketNotifier notifier(STDIN_FILENO, QSocketNotifier::Read);
     notifier.setEnabled(false);
     QObject::connect(&notifier, &QSocketNotifier::activated, &socket, [&] {
-        const QByteArray line = input.readLine();
-        if (line.isEmpty()) {  // end of input
-            notifier.setEnabled(false);
-            inputDone = true;
-            maybeClose();
-            return;
-        }
-        ++awaiting;
-        socket.sendTextMessage(QString::fromUtf8(line).chopped(line.endsWith('\n') ? 1 : 0));
+        // Several lines may have arrived at once: send every complete one now.
+        do {
+            const QByteArray line = input.readLine();
+            if (line.isEmpty()) {  // end of input
+                notifier.setEnabled(false);
+                inputDone = true;
+                maybeClose();
+                return;
+            }
+            ++awaiting;
+            socket.sendTextMessage(QString::fromUtf8(line).chopped(line.endsWith('\n') ? 1 : 0));
+        } while (input.canReadLine());
     });
     QObject::connect(&socket, &WsSocket::connected, &socket, [&] {
         std::fprintf(stderr, "connected to %s%s%s\n", qPrintable(socket.requestUrl().toString()),

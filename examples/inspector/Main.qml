@@ -237,22 +237,27 @@ ApplicationWindow {
                                     text: "#" + connectionId + "  " + peerAddress + "  " + path
                                 }
                             }
-                            RowLayout {
-                                TextField { id: fileField; text: "/tmp/wskit-session"; Layout.fillWidth: true }
-                            }
+                            Label { text: qsTr("File (without extension):"); color: "#555" }
+                            TextField { id: fileField; text: "/tmp/wskit-session"; Layout.fillWidth: true }
                             RowLayout {
                                 Button { text: qsTr("Export JSONL"); onClicked: fileResult.text = window.session.exportJsonLines("file://" + fileField.text + ".jsonl") || qsTr("saved %1.jsonl").arg(fileField.text) }
                                 Button { text: qsTr("Export HAR"); onClicked: fileResult.text = window.session.exportHar("file://" + fileField.text + ".har") || qsTr("saved %1.har").arg(fileField.text) }
                                 Button { text: qsTr("Import JSONL"); onClicked: fileResult.text = window.session.importJsonLines("file://" + fileField.text + ".jsonl") || qsTr("imported %1 rows").arg(traffic.count) }
                             }
-                            RowLayout {
+                            ColumnLayout {
                                 visible: !window.serverMode
+                                Layout.fillWidth: true
                                 Button {
                                     text: replayTimer.running ? qsTr("Stop replay") : qsTr("Replay sent messages")
                                     enabled: socket.status === WsSocket.Open
                                     onClicked: replayTimer.running ? replayTimer.stop() : replayTimer.begin()
                                 }
-                                Label { text: replayTimer.running ? qsTr("%1 left").arg(replayTimer.queue.length) : qsTr("(resends the sent text and binary messages of this capture, in order)"); color: "#555" }
+                                Label {
+                                    text: replayTimer.running ? qsTr("%1 left").arg(replayTimer.queue.length) : qsTr("Resends the text and binary messages this capture sent, in order (e.g. after importing one).")
+                                    color: "#555"
+                                    wrapMode: Text.Wrap
+                                    Layout.fillWidth: true
+                                }
                             }
                             Label { id: fileResult; wrapMode: Text.Wrap; Layout.fillWidth: true }
                             Item { Layout.fillHeight: true }

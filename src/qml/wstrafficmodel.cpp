@@ -119,14 +119,15 @@ void WsTrafficModel::setSource(QObject *source)
     m_sourceConnections.clear();
     m_source = source;
     if (auto *qs = qobject_cast<WsQmlSocket *>(source)) {
-        attachSocket(qs->socket());
+        attachSocket(qs->socket(), qs->connectionId());
     } else if (auto *s = qobject_cast<WsSocket *>(source)) {
         attachSocket(s);
     } else if (auto *qserver = qobject_cast<WsQmlServer *>(source)) {
+        // The same connection ids as the QML sockets', so that rows and client lists agree.
         for (WsQmlSocket *c : qserver->connections()->sockets())
-            attachSocket(c->socket());
+            attachSocket(c->socket(), c->connectionId());
         m_sourceConnections.append(connect(qserver, &WsQmlServer::clientConnected, this,
-                                           [this](WsQmlSocket *c) { attachSocket(c->socket()); }));
+                                           [this](WsQmlSocket *c) { attachSocket(c->socket(), c->connectionId()); }));
     } else if (auto *server = qobject_cast<WsServer *>(source)) {
         const auto attachNew = [this, server] {
             for (WsSocket *c : server->connections())
@@ -139,9 +140,10 @@ void WsTrafficModel::setSource(QObject *source)
     emit sourceChanged();
 }
 
-int WsTrafficModel::attachSocket(WsSocket *socket)
+int WsTrafficModel::attachSocket(WsSocket *socket, int id)
 {
-    const int id = m_nextConnectionId++;
+    if (id <= 0)
+        id = m_nextConnectionId++;
     socket->setProperty("_wskit_traffic", id);
     m_sourceConnections.append(connect(socket, &WsSocket::frameTransferred, this,
                                        [this, id](const WsFrameInfo &f) { onFrame(id, f); }));

@@ -92,8 +92,9 @@ public:
     double totalMessagesValue() const { return double(m_sequence); }
     double droppedRowsValue() const { return double(m_dropped); }
 
-    // Attaches one more socket (e.g. each connection of a server); its id is returned.
-    int attachSocket(WsSocket *socket);
+    // Attaches one more socket (e.g. each connection of a server); its id is returned: `id`
+    // if given (e.g. a QML socket's connectionId), else the next free one.
+    int attachSocket(WsSocket *socket, int id = 0);
     // Adds a row as if it had been observed (for imports and tests).
     void addEntry(const WsTrafficEntry &entry);
     const WsTrafficEntry &entry(int row) const { return m_rows.at(size_t(row)); }
