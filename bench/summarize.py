@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Summarizes a bench_protocol JSON file (from run_protocol_bench.sh) as a markdown table.
+"""Summarizes a bench_protocol JSON file (from bench/run.sh bench_protocol) as a markdown table.
 
 For each benchmark: median CPU time per iteration and median throughput in GB/s (10^9 bytes
 per second of CPU time, as Google Benchmark computes rates) over the repetitions, the
@@ -9,7 +9,7 @@ if one is not).
 
     /usr/bin/python3 bench/summarize.py results.json
 
-A bench_deflate JSON file (from run_deflate_bench.sh; recognized by its benchmark names) is
+A bench_deflate JSON file (from bench/run.sh bench_deflate; recognized by its benchmark names) is
 summarized instead as three tables of medians: compression and decompression throughput in
 MB/s (10^6 bytes of uncompressed data per second of CPU time) of WsKit beside raw zlib with
 their ratio, with the compression ratio (uncompressed / compressed bytes); and the heap cost
