@@ -11,8 +11,13 @@ function(run)
 endfunction()
 
 run(${CMAKE_COMMAND} --install ${WSKIT_BUILD_DIR} --prefix ${prefix})
+# A sanitized WsKit needs a sanitized application (the ASan runtime must load first).
+set(extra)
+if(SANITIZE)
+    set(extra "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined")
+endif()
 run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
-    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=${BUILD_TYPE} ${extra})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/wskit-consumer)
 message("${last_output}")
