@@ -125,7 +125,7 @@ void WsSocketPrivate::startClient(const WsRequest &r, int redirects)
     error = WsError::NoError;
     errorString.clear();
     closeStatus = WsCloseStatus();
-    coreClosed = finished = aborting = readingPaused = overLimit = closeRequested = false;
+    coreClosed = finished = aborting = readingPaused = closeRequested = false;
     pendingPings.clear();
     keepalivePing.clear();
     connection = std::make_unique<WsConnection>(WsRole::Client, connectionOptions(r.options));
@@ -313,10 +313,8 @@ void WsSocketPrivate::onBytesWritten(qint64 bytes)
 {
     Q_Q(WsSocket);
     emit q->bytesWritten(bytes);
-    if (transport && transport->bytesToWrite() == 0) {
-        overLimit = false;
+    if (transport && transport->bytesToWrite() == 0)
         emit q->writeBufferDrained();
-    }
 }
 
 void WsSocketPrivate::installObserver()
@@ -612,7 +610,6 @@ bool WsSocketPrivate::canQueue()
         return false;
     // Back-pressure: nothing more is queued while the transport holds too much.
     if (transport && transport->bytesToWrite() > request.options.maxWriteBufferSize) {
-        overLimit = true;
         errorString = wsErrorDescription(WsError::WriteBufferFull);
         return false;
     }

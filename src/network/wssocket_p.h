@@ -67,7 +67,6 @@ public:
     bool finished = false;           // closed() emitted
     bool aborting = false;
     bool readingPaused = false;
-    bool overLimit = false;          // a send failed for the write buffer limit
     bool closeRequested = false;     // the application called close() or abort()
     int reconnectAttempts = 0;
     QTimer reconnectTimer;
