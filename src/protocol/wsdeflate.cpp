@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace {
@@ -146,8 +147,12 @@ private:
         m_inflate.next_in = const_cast<Bytef *>(data);
         m_inflate.avail_in = uInt(size);
         for (;;) {
-            // Never make room for more than one byte past the limit: a bomb costs nothing.
-            const qint64 room = std::min<qint64>(64 * 1024, maxOutput - produced + 1);
+            // Size the room from what is known: a few times the compressed input, or half
+            // again what the message already holds, so that a small message keeps a small
+            // buffer and a large one grows geometrically. Never more than one byte past the
+            // limit: a bomb costs nothing.
+            const qint64 guess = std::max<qint64>({64, qint64(m_inflate.avail_in) * 4, qint64(out.size()) / 2});
+            const qint64 room = std::min<qint64>({guess, qint64(16) << 20, maxOutput - produced + 1});
             const qsizetype old = out.size();
             out.resize(old + qsizetype(room));
             m_inflate.next_out = reinterpret_cast<Bytef *>(out.data() + old);

@@ -112,6 +112,8 @@ private slots:
     void rsv1OnUncompressedConnectionFails();
     void streamingDecompression();
     void emptyLastFrameKeepsStreamValid();
+    void smallMessagesKeepSmallBuffers();
+    void largeMessageGrowsGeometrically();
 };
 
 void tst_WsDeflate::negotiationDefaults()
@@ -481,5 +483,40 @@ void tst_WsDeflate::emptyLastFrameKeepsStreamValid()
     QCOMPARE(messages, (QList<QByteArray>{"fragmented", "next message"}));
 }
 
+void tst_WsDeflate::smallMessagesKeepSmallBuffers()
+{
+    // Each delivered message owns its buffer until the application lets it go: a 5-byte
+    // message must not pin tens of KiB of spare capacity (it once held 128 KiB).
+    Pair p(Pair::with(noThreshold()), Pair::with({}));
+    for (int i = 0; i < 2000; ++i)
+        p.client.sendText(QStringLiteral("Hello"));
+    p.server.receiveData(p.client.takeOutgoing());
+    const auto events = p.server.takeEvents();
+    QCOMPARE(events.size(), size_t(2000));
+    qsizetype capacity = 0;
+    for (const WsEvent &e : events) {
+        QCOMPARE(e.type, WsEvent::Message);
+        QCOMPARE(e.data, QByteArray("Hello"));
+        capacity = std::max(capacity, e.data.capacity());
+    }
+    QVERIFY2(capacity <= 512, qPrintable(QString::number(capacity)));
+}
+
+void tst_WsDeflate::largeMessageGrowsGeometrically()
+{
+    // 8 MiB of zeros compress ~1000:1; the output buffer grows by half each time, so it ends
+    // within twice the message and the inflater is called a few dozen times, not thousands.
+    Pair p(Pair::with(noThreshold()), Pair::with({}, 64 << 20));
+    const QByteArray zeros(8 << 20, '\0');
+    p.client.sendBinary(zeros);
+    p.server.receiveData(p.client.takeOutgoing());
+    const auto events = p.server.takeEvents();
+    QCOMPARE(events.size(), size_t(1));
+    QCOMPARE(events.front().data.size(), zeros.size());
+    QVERIFY(events.front().data == zeros);
+    QVERIFY2(events.front().data.capacity() <= 2 * zeros.size(), qPrintable(QString::number(events.front().data.capacity())));
+}
+
 QTEST_APPLESS_MAIN(tst_WsDeflate)
 #include "tst_wsdeflate.moc"
+
