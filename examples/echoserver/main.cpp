@@ -26,7 +26,9 @@ int main(int argc, char *argv[])
     QCommandLineOption originOpt(QStringLiteral("origin"), QStringLiteral("Allowed Origin (repeatable; default any)."), QStringLiteral("origin"));
     QCommandLineOption maxOpt(QStringLiteral("max-message"), QStringLiteral("Largest message in bytes (default 16 MiB)."), QStringLiteral("bytes"), QString::number(16 * 1024 * 1024));
     QCommandLineOption quietOpt(QStringLiteral("quiet"), QStringLiteral("Do not log connections."));
-    parser.addOptions({hostOpt, portOpt, certOpt, keyOpt, protoOpt, originOpt, maxOpt, quietOpt});
+    QCommandLineOption threadsOpt(QStringLiteral("threads"), QStringLiteral("Worker threads serving the connections (default 0: all in the main thread)."), QStringLiteral("n"), QStringLiteral("0"));
+    QCommandLineOption handshakeOpt(QStringLiteral("handshake-timeout"), QStringLiteral("Milliseconds a client has to complete its opening handshake."), QStringLiteral("ms"));
+    parser.addOptions({hostOpt, portOpt, certOpt, keyOpt, protoOpt, originOpt, maxOpt, quietOpt, threadsOpt, handshakeOpt});
     parser.process(app);
     const bool quiet = parser.isSet(quietOpt);
 
@@ -34,7 +36,10 @@ int main(int argc, char *argv[])
     WsSocketOptions options;
     options.limits.maxMessageSize = parser.value(maxOpt).toLongLong();
     options.maxWriteBufferSize = std::max<qint64>(options.limits.maxMessageSize * 2, 16 * 1024 * 1024);
+    if (parser.isSet(handshakeOpt))
+        options.handshakeTimeoutMs = parser.value(handshakeOpt).toInt();
     server.setOptions(options);
+    server.setWorkerThreads(parser.value(threadsOpt).toInt());
     for (const QString &p : parser.values(protoOpt))
         server.setSupportedSubprotocols(server.supportedSubprotocols() << p.toUtf8());
     for (const QString &o : parser.values(originOpt))
@@ -66,34 +71,36 @@ int main(int argc, char *argv[])
     std::printf("listening on %s://%s:%d\n", server.isSecure() ? "wss" : "ws", qPrintable(host), server.serverPort());
     std::fflush(stdout);
 
-    QObject::connect(&server, &WsServer::newConnection, &server, [&] {
-        while (WsSocket *socket = server.nextPendingConnection()) {
-            if (!quiet)
-                std::printf("+ %s:%d %s\n", qPrintable(socket->peerAddress().toString()), socket->peerPort(),
-                            socket->handshakeRequest().target.constData());
-            // Back-pressure: stop reading while the echoes are not written out.
-            const auto throttle = [socket] {
-                if (socket->bufferedAmount() > 1024 * 1024)
-                    socket->pauseReading();
-            };
-            QObject::connect(socket, &WsSocket::textMessageReceived, socket, [socket, throttle](const QString &m) {
-                socket->sendTextMessage(m);
-                throttle();
-            });
-            QObject::connect(socket, &WsSocket::binaryMessageReceived, socket, [socket, throttle](const QByteArray &m) {
-                socket->sendBinaryMessage(m);
-                throttle();
-            });
-            QObject::connect(socket, &WsSocket::writeBufferDrained, socket, &WsSocket::resumeReading);
-            QObject::connect(socket, &WsSocket::closed, socket, [socket, quiet](const WsCloseStatus &s) {
-                if (!quiet)
-                    std::printf("- %s:%d code %d%s\n", qPrintable(socket->peerAddress().toString()), socket->peerPort(),
-                                s.code, s.wasClean ? "" : " (not clean)");
-                std::fflush(stdout);
-                socket->deleteLater();
-            });
+    // Each connection is taken in the thread that serves it (a worker with --threads), and
+    // its slots, which have the socket as context, run there too.
+    server.setConnectionHandler([quiet](WsSocket *socket) {
+        if (!quiet) {
+            std::printf("+ %s:%d %s\n", qPrintable(socket->peerAddress().toString()), socket->peerPort(),
+                        socket->handshakeRequest().target.constData());
+            std::fflush(stdout);
         }
-        std::fflush(stdout);
+        // Back-pressure: stop reading while the echoes are not written out.
+        const auto throttle = [socket] {
+            if (socket->bufferedAmount() > 1024 * 1024)
+                socket->pauseReading();
+        };
+        QObject::connect(socket, &WsSocket::textMessageReceived, socket, [socket, throttle](const QString &m) {
+            socket->sendTextMessage(m);
+            throttle();
+        });
+        QObject::connect(socket, &WsSocket::binaryMessageReceived, socket, [socket, throttle](const QByteArray &m) {
+            socket->sendBinaryMessage(m);
+            throttle();
+        });
+        QObject::connect(socket, &WsSocket::writeBufferDrained, socket, &WsSocket::resumeReading);
+        QObject::connect(socket, &WsSocket::closed, socket, [socket, quiet](const WsCloseStatus &s) {
+            if (!quiet) {
+                std::printf("- %s:%d code %d%s\n", qPrintable(socket->peerAddress().toString()), socket->peerPort(),
+                            s.code, s.wasClean ? "" : " (not clean)");
+                std::fflush(stdout);
+            }
+            socket->deleteLater();
+        });
     });
     return app.exec();
 }

@@ -42,7 +42,10 @@ public:
 private:
     friend class WsServerPrivate;
     explicit WsUpgradeRequest(WsSocket *socket, QByteArray defaultSubprotocol);
+    void answer(std::function<void(WsSocket *)> fn);
     WsSocket *m_socket;
+    WsServerPrivate *m_server = nullptr;
+    quint64 m_serial = 0;
     QByteArray m_defaultSubprotocol;
     bool m_answered = false;
     bool m_deferred = false;
@@ -84,6 +87,24 @@ public:
     // return true; return false for the default 426.
     using HttpHandler = std::function<bool(const WsHandshakeRequest &, WsHandshakeResponse *)>;
     void setHttpHandler(HttpHandler handler);
+    // Takes every new connection as soon as its handshake is done, in the thread that serves
+    // it (a worker thread with setWorkerThreads()), instead of queueing it for
+    // nextPendingConnection(): the socket is the handler's, newConnection() is not emitted.
+    // The quickest way to serve connections from worker threads; the handler must be
+    // thread-safe then.
+    using ConnectionHandler = std::function<void(WsSocket *)>;
+    void setConnectionHandler(ConnectionHandler handler);
+
+    // Threads that serve the connections. 0 (the default): all of them live in the server's
+    // thread. N > 0: each new connection goes to the least busy of N worker threads, each
+    // with its own event loop, and lives there: its signals are emitted in that thread, so
+    // slots connected with the socket as context run there, in parallel (see doc/design.md,
+    // "Threading"). The server's own signals (upgradeRequested, newConnection, ...) still
+    // come in the server's thread, and WsSocket's send/close/ping calls made from another
+    // thread are queued to the socket's. The HttpHandler is called in the worker threads.
+    // Set it before listen().
+    void setWorkerThreads(int count);
+    int workerThreads() const;
 
     bool listen(const QHostAddress &address = QHostAddress::Any, quint16 port = 0);
     bool isListening() const;

@@ -5,6 +5,7 @@
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qrandom.h>
+#include <QtCore/qthread.h>
 #include <QtNetwork/qsslsocket.h>
 #include <QtNetwork/qtcpsocket.h>
 
@@ -247,6 +248,8 @@ void WsSocketPrivate::onTransportReady()
 void WsSocketPrivate::onReadyRead()
 {
     Q_Q(WsSocket);
+    if (held)
+        return;
     QPointer<WsSocket> guard(q);
     while (transport && !readingPaused && transport->bytesAvailable() > 0) {
         const QByteArray chunk = transport->read(std::max<qint64>(4096, request.options.readBufferSize));
@@ -292,6 +295,14 @@ void WsSocketPrivate::onTransportGone()
 {
     if (!transport || !connection)
         return;
+    if (held) {
+        Q_Q(WsSocket);
+        if (!server || !WsServerPrivate::get(server)->dropHeld(q)) {
+            goneWhileHeld = true;  // taken: the release reports it
+            return;
+        }
+        held = false;  // nobody took it, nobody will: end it now
+    }
     // A failed connect can change the state before errorOccurred(): take the cause first.
     if (transport->error() != QAbstractSocket::UnknownSocketError)
         onSocketError(transport->error());
@@ -354,8 +365,20 @@ bool WsSocketPrivate::processEvents()
     emitFrames();
     if (!guard)
         return false;
-    const auto events = connection->takeEvents();
-    for (const WsEvent &e : events) {
+    std::vector<WsEvent> events = connection->takeEvents();
+    if (!heldEvents.empty()) {
+        // Deliver what arrived while held first, in order.
+        heldEvents.insert(heldEvents.end(), std::make_move_iterator(events.begin()),
+                          std::make_move_iterator(events.end()));
+        events = std::exchange(heldEvents, {});
+    }
+    if (held) {
+        heldEvents = std::move(events);
+        flush();  // what the core answered by itself (pongs, a close) still goes out
+        return true;
+    }
+    for (size_t i = 0; i < events.size(); ++i) {
+        const WsEvent &e = events[i];
         switch (e.type) {
         case WsEvent::Request:
             if (server)
@@ -371,6 +394,13 @@ bool WsSocketPrivate::processEvents()
                 emit q->handshakeResponseReceived(connection->response());
             if (guard)
                 emit q->connected();
+            if (guard && held) {
+                // Taken by a worker-thread server: the rest waits for the application.
+                heldEvents.assign(std::make_move_iterator(events.begin() + qsizetype(i) + 1),
+                                  std::make_move_iterator(events.end()));
+                flush();
+                return true;
+            }
             break;
         case WsEvent::Rejected:
             if (followRedirect())
@@ -443,6 +473,22 @@ bool WsSocketPrivate::processEvents()
     }
     flush();
     return guard;
+}
+
+void WsSocketPrivate::release()
+{
+    if (!held)
+        return;
+    held = false;
+    Q_Q(WsSocket);
+    QPointer<WsSocket> guard(q);
+    if (!processEvents() || !guard)
+        return;
+    onReadyRead();
+    if (guard && (goneWhileHeld || (transport && transport->state() == QAbstractSocket::UnconnectedState))) {
+        goneWhileHeld = false;
+        onTransportGone();
+    }
 }
 
 void WsSocketPrivate::flush()
@@ -627,6 +673,19 @@ qint64 WsSocketPrivate::afterSend(WsError e, qint64 before)
     return queued;
 }
 
+namespace {
+// A socket served by a worker thread (WsServer::setWorkerThreads()) may be driven from
+// another thread, e.g. the GUI's: the call then runs in the socket's own thread, queued.
+template <typename F>
+bool runInOwnThread(WsSocket *socket, F &&f)
+{
+    if (QThread::currentThread() == socket->thread())
+        return false;
+    QMetaObject::invokeMethod(socket, std::forward<F>(f), Qt::QueuedConnection);
+    return true;
+}
+} // namespace
+
 qint64 WsSocket::sendTextMessage(const QString &message)
 {
     return sendMessage(WsOpcode::Text, message.toUtf8());
@@ -639,6 +698,8 @@ qint64 WsSocket::sendBinaryMessage(const QByteArray &message)
 
 qint64 WsSocket::sendMessage(WsOpcode type, const QByteArray &payload, bool compress)
 {
+    if (runInOwnThread(this, [this, type, payload, compress] { sendMessage(type, payload, compress); }))
+        return payload.size();
     Q_D(WsSocket);
     if (!d->canQueue())
         return -1;
@@ -654,6 +715,8 @@ qint64 WsSocket::sendMessage(WsOpcode type, const QByteArray &payload, bool comp
 
 qint64 WsSocket::sendFrame(WsOpcode opcode, const QByteArray &data, bool last)
 {
+    if (runInOwnThread(this, [this, opcode, data, last] { sendFrame(opcode, data, last); }))
+        return data.size();
     Q_D(WsSocket);
     if (!d->canQueue())
         return -1;
@@ -667,6 +730,8 @@ qint64 WsSocket::sendFrame(WsOpcode opcode, const QByteArray &data, bool last)
 
 bool WsSocket::ping(const QByteArray &payload)
 {
+    if (runInOwnThread(this, [this, payload] { ping(payload); }))
+        return payload.size() <= 125;
     Q_D(WsSocket);
     if (!d->connection || d->connection->ping(payload) != WsError::NoError)
         return false;
@@ -679,6 +744,8 @@ bool WsSocket::ping(const QByteArray &payload)
 
 void WsSocket::close(quint16 code, const QString &reason)
 {
+    if (runInOwnThread(this, [this, code, reason] { close(code, reason); }))
+        return;
     Q_D(WsSocket);
     d->reconnectTimer.stop();
     if (!d->connection || d->finished)
@@ -700,6 +767,8 @@ void WsSocket::close(quint16 code, const QString &reason)
 
 void WsSocket::abort()
 {
+    if (runInOwnThread(this, [this] { abort(); }))
+        return;
     Q_D(WsSocket);
     d->reconnectTimer.stop();
     d->closeRequested = true;
@@ -781,10 +850,17 @@ qint64 WsSocket::bufferedAmount() const
 }
 WsSocketStatistics WsSocket::statistics() const { return d_func()->stats; }
 
-void WsSocket::pauseReading() { d_func()->readingPaused = true; }
+void WsSocket::pauseReading()
+{
+    if (runInOwnThread(this, [this] { pauseReading(); }))
+        return;
+    d_func()->readingPaused = true;
+}
 
 void WsSocket::resumeReading()
 {
+    if (runInOwnThread(this, [this] { resumeReading(); }))
+        return;
     Q_D(WsSocket);
     if (!d->readingPaused)
         return;

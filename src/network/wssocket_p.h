@@ -75,4 +75,12 @@ public:
     void emitFrames();
     bool captureFrames = false;
     std::vector<WsFrameInfo> observedFrames;
+
+    // A server connection served by a worker thread waits in the server's pending queue
+    // "held": nothing is read and no event is delivered until the application has taken it
+    // and connected its slots (WsServer::nextPendingConnection() releases it).
+    bool held = false;
+    bool goneWhileHeld = false;
+    std::vector<WsEvent> heldEvents;
+    void release();
 };
