@@ -147,7 +147,11 @@ void WsServer::setSslConfiguration(const QSslConfiguration &configuration)
     d->secure = !configuration.localCertificate().isNull() && !configuration.privateKey().isNull();
 }
 
-QSslConfiguration WsServer::sslConfiguration() const { return d_func()->sslConfiguration; }
+QSslConfiguration WsServer::sslConfiguration() const
+{
+    Q_D(const WsServer);
+    return d->sslConfiguration ? *d->sslConfiguration : QSslConfiguration();
+}
 bool WsServer::isSecure() const { return d_func()->secure; }
 void WsServer::setSupportedSubprotocols(const QList<QByteArray> &p) { d_func()->subprotocols = p; }
 QList<QByteArray> WsServer::supportedSubprotocols() const { return d_func()->subprotocols; }
@@ -327,7 +331,7 @@ void WsServerPrivate::createConnection(qintptr descriptor, QObject *owner)
                 worker->load.fetchAndSubRelaxed(1);
             return;
         }
-        ssl->setSslConfiguration(sslConfiguration);
+        ssl->setSslConfiguration(*sslConfiguration);
         ssl->startServerEncryption();
     } else {
         transport = new QTcpSocket;

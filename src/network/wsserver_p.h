@@ -10,6 +10,7 @@
 #include <QtNetwork/qtcpserver.h>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 class QThread;
@@ -74,7 +75,7 @@ public:
     WsServer *q_ptr;
     WsTcpServer tcp;
     WsSocketOptions options;
-    QSslConfiguration sslConfiguration;
+    std::optional<QSslConfiguration> sslConfiguration;  // only when set: the TLS backend is costly
     bool secure = false;
     QList<QByteArray> subprotocols;
     QList<QByteArray> allowedOrigins;

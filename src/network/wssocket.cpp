@@ -9,6 +9,11 @@
 #include <QtNetwork/qsslsocket.h>
 #include <QtNetwork/qtcpsocket.h>
 
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#include <cerrno>
+#endif
+
 Q_LOGGING_CATEGORY(lcWsNetwork, "wskit.network", QtInfoMsg)
 
 static int registerTypes()
@@ -81,13 +86,12 @@ void WsSocket::setSslConfiguration(const QSslConfiguration &configuration)
 {
     Q_D(WsSocket);
     d->sslConfiguration = configuration;
-    d->hasSslConfiguration = true;
 }
 
 QSslConfiguration WsSocket::sslConfiguration() const
 {
     Q_D(const WsSocket);
-    return d->hasSslConfiguration ? d->sslConfiguration : QSslConfiguration::defaultConfiguration();
+    return d->sslConfiguration ? *d->sslConfiguration : QSslConfiguration::defaultConfiguration();
 }
 
 QSslConfiguration WsSocket::sessionSslConfiguration() const
@@ -148,8 +152,8 @@ void WsSocketPrivate::startClient(const WsRequest &r, int redirects)
     QTcpSocket *socket;
     if (secure) {
         auto *ssl = new QSslSocket(q);
-        if (hasSslConfiguration)
-            ssl->setSslConfiguration(sslConfiguration);
+        if (sslConfiguration)
+            ssl->setSslConfiguration(*sslConfiguration);
         QObject::connect(ssl, &QSslSocket::encrypted, q, [this] { onTransportReady(); });
         QObject::connect(ssl, &QSslSocket::sslErrors, q, [q](const QList<QSslError> &errors) {
             emit q->sslErrors(errors);
@@ -160,6 +164,7 @@ void WsSocketPrivate::startClient(const WsRequest &r, int redirects)
         QObject::connect(socket, &QTcpSocket::connected, q, [this] { onTransportReady(); });
     }
     socket->setProxy(r.proxy);
+    directWrites = !secure && r.proxy.type() == QNetworkProxy::NoProxy;
     attachTransport(socket);
     qCDebug(lcWsNetwork) << "connecting to" << r.url.host() << port << (secure ? "(TLS)" : "");
     if (secure)
@@ -181,6 +186,7 @@ void WsSocketPrivate::startServer(QTcpSocket *socket, const WsSocketOptions &o, 
     connection = std::make_unique<WsConnection>(WsRole::Server, co);
     installObserver();
     socket->setParent(q);
+    directWrites = !qobject_cast<QSslSocket *>(socket);
     attachTransport(socket);
     setState(WsSocket::State::Connecting);
     handshakeTimer.start(o.handshakeTimeoutMs);
@@ -250,18 +256,27 @@ void WsSocketPrivate::onReadyRead()
     Q_Q(WsSocket);
     if (held)
         return;
+    // One read buffer per thread, shared by its sockets: the core copies what it keeps
+    // before the next read, and an idle connection holds none.
+    thread_local QByteArray buffer;
+    const qsizetype chunk = qsizetype(std::clamp<qint64>(request.options.readBufferSize, 4096, 1 << 20));
+    if (buffer.size() < chunk)
+        buffer.resize(chunk);
     QPointer<WsSocket> guard(q);
-    while (transport && !readingPaused && transport->bytesAvailable() > 0) {
-        const QByteArray chunk = transport->read(std::max<qint64>(4096, request.options.readBufferSize));
-        if (chunk.isEmpty())
+    while (transport && !readingPaused) {
+        const qint64 n = transport->read(buffer.data(), chunk);
+        if (n <= 0)
             break;
-        stats.bytesReceived += chunk.size();
-        connection->receiveData(chunk);
+        stats.bytesReceived += n;
+        connection->receiveData(QByteArrayView(buffer.constData(), qsizetype(n)));
         if (!processEvents() || !guard)
             return;
+        if (n < chunk)
+            break;  // drained
     }
-    if (guard)
-        flush();
+    if (!guard)
+        return;
+    flush();
 }
 
 void WsSocketPrivate::onSocketError(QAbstractSocket::SocketError e)
@@ -362,6 +377,16 @@ bool WsSocketPrivate::processEvents()
 {
     Q_Q(WsSocket);
     QPointer<WsSocket> guard(q);
+    struct Depth
+    {
+        QPointer<WsSocket> &alive;
+        int &depth;
+        ~Depth()
+        {
+            if (alive)
+                --depth;
+        }
+    } depth{guard, ++eventDepth};
     emitFrames();
     if (!guard)
         return false;
@@ -491,6 +516,33 @@ void WsSocketPrivate::release()
     }
 }
 
+void WsSocketPrivate::writeOut(const QByteArray &out)
+{
+    qsizetype done = 0;
+#ifdef Q_OS_UNIX
+    // QTcpSocket queues every write and sends it on the next loop iteration, switching its
+    // write notifier on and off for each one: the costliest part of a small echo. When it has
+    // nothing queued, a plain TCP connection writes straight to the kernel instead; what the
+    // kernel does not take goes through QTcpSocket as before, so the order holds.
+    if (directWrites && transport->bytesToWrite() == 0) {
+        const int fd = int(transport->socketDescriptor());
+        ssize_t n;
+        do {
+            n = ::send(fd, out.constData(), size_t(out.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+        if (n > 0)
+            done = qsizetype(n);
+        // An error (EAGAIN aside) is left to QTcpSocket, whose write reports it.
+    }
+#endif
+    if (done < out.size())
+        transport->write(out.constData() + done, out.size() - done);
+    if (done > 0) {
+        Q_Q(WsSocket);
+        emit q->bytesWritten(done);
+    }
+}
+
 void WsSocketPrivate::flush()
 {
     if (!transport || !connection)
@@ -501,8 +553,8 @@ void WsSocketPrivate::flush()
     }
     const QByteArray out = connection->takeOutgoing();
     if (!out.isEmpty() && transport->state() == QAbstractSocket::ConnectedState) {
-        transport->write(out);
         stats.bytesSent += out.size();
+        writeOut(out);
     }
     if (connection->shouldCloseTransport() && transport->state() == QAbstractSocket::ConnectedState)
         transport->disconnectFromHost();  // after the pending bytes are written
@@ -669,7 +721,10 @@ qint64 WsSocketPrivate::afterSend(WsError e, qint64 before)
         return -1;
     }
     const qint64 queued = connection->outgoingSize() - before;
-    flush();
+    // Sent from a slot of ours (an echo, say): written once with the rest of the batch when
+    // processEvents() ends, one write for many messages.
+    if (eventDepth == 0)
+        flush();
     return queued;
 }
 

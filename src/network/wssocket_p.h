@@ -7,6 +7,7 @@
 #include <QtCore/qtimer.h>
 
 #include <memory>
+#include <optional>
 
 class WsServer;
 
@@ -27,7 +28,10 @@ public:
     void onSocketError(QAbstractSocket::SocketError error);
     void onBytesWritten(qint64 bytes);
     bool processEvents();            // false if the socket was deleted meanwhile
+    int eventDepth = 0;              // inside processEvents(): sends are written at its end
     void flush();
+    void writeOut(const QByteArray &out);
+    bool directWrites = false;       // plain TCP, no proxy: writes may bypass QTcpSocket's queue
     void setState(WsSocket::State state);
     void setError(WsError error, const QString &text);
     void failLocally(WsError error, quint16 code, const QString &reason);
@@ -43,8 +47,8 @@ public:
     WsSocket::State state = WsSocket::State::Unconnected;
     WsSocketOptions options;         // for open(QUrl)
     WsRequest request;
-    QSslConfiguration sslConfiguration;
-    bool hasSslConfiguration = false;
+    // Only when set: a default QSslConfiguration loads the TLS backend and costs memory.
+    std::optional<QSslConfiguration> sslConfiguration;
     QTcpSocket *transport = nullptr;
     std::unique_ptr<WsConnection> connection;
     QPointer<WsServer> server;
