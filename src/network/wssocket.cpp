@@ -2,6 +2,8 @@
 #include "wssocket_p.h"
 #include "wsserver_p.h"
 
+#include <wsbufferpool.h>
+
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qrandom.h>
@@ -497,6 +499,10 @@ bool WsSocketPrivate::processEvents()
             return false;
     }
     flush();
+    // Message buffers the slots did not keep go back to the thread's pool.
+    for (WsEvent &e : events)
+        if (e.data.size() >= WsBufferPool::MinimumSize)
+            WsBufferPool::give(e.data);
     return guard;
 }
 
@@ -551,10 +557,22 @@ void WsSocketPrivate::flush()
         Q_Q(WsSocket);
         QMetaObject::invokeMethod(q, [this] { emitFrames(); }, Qt::QueuedConnection);
     }
-    const QByteArray out = connection->takeOutgoing();
+    QByteArray out = connection->takeOutgoing();
     if (!out.isEmpty() && transport->state() == QAbstractSocket::ConnectedState) {
         stats.bytesSent += out.size();
         writeOut(out);
+        WsBufferPool::give(out);  // written or copied: free for the next large frame
+        // Written at once, so QTcpSocket will not report a drain: say it here to whoever
+        // paused reading until the writes went out.
+        if (readingPaused && transport->bytesToWrite() == 0) {
+            Q_Q(WsSocket);
+            QMetaObject::invokeMethod(q, [this] {
+                if (transport && transport->bytesToWrite() == 0 && connection && connection->outgoingSize() == 0) {
+                    Q_Q(WsSocket);
+                    emit q->writeBufferDrained();
+                }
+            }, Qt::QueuedConnection);
+        }
     }
     if (connection->shouldCloseTransport() && transport->state() == QAbstractSocket::ConnectedState)
         transport->disconnectFromHost();  // after the pending bytes are written

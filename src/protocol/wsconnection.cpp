@@ -1,4 +1,5 @@
 #include "wsconnection.h"
+#include "wsbufferpool.h"
 
 #include "wsrandom.h"
 
@@ -504,6 +505,14 @@ bool WsConnection::onFrameHeader(const WsFrameHeader &h)
         failConnection(WsError::MessageTooLarge);
         return false;
     }
+    // A large message starts in a recycled buffer when the thread has one (never a fresh
+    // allocation on the header's word alone).
+    if (!m_messageTransformed && !m_options.streamMessages && m_message.isEmpty()
+        && h.payloadLength >= quint64(WsBufferPool::MinimumSize)) {
+        QByteArray pooled = WsBufferPool::take(qsizetype(h.payloadLength));
+        if (!pooled.isNull())
+            m_message = std::move(pooled);
+    }
     return true;
 }
 
@@ -825,6 +834,14 @@ void WsConnection::queueFrame(bool fin, quint8 rsv, WsOpcode opcode, QByteArrayV
     qCDebug(lcWsProtocol, "%s >> %s fin=%d rsv=%d len=%lld %s", m_role == WsRole::Client ? "client" : "server",
             wsOpcodeName(quint8(opcode)), int(fin), int(rsv), static_cast<long long>(payload.size()),
             preview(payload).constData());
+    const qsizetype need = m_outgoing.size() + payload.size() + WsFrameHeader::MaxSize;
+    if (need >= WsBufferPool::MinimumSize && m_outgoing.capacity() < need) {
+        QByteArray pooled = WsBufferPool::take(need);
+        if (!pooled.isNull()) {
+            pooled.append(m_outgoing);
+            m_outgoing.swap(pooled);
+        }
+    }
     wsAppendFrame(m_outgoing, fin, rsv, quint8(opcode), payload, masked, mask);
     if (m_frameObserver) {
         WsFrameInfo f;
