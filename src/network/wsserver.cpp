@@ -170,6 +170,9 @@ bool WsServer::listen(const QHostAddress &address, quint16 port)
     d->closing = false;
     if (d->workerCount > 0 && d->workers.empty())
         d->startWorkers();
+    // Qt's default backlog (50) drops SYNs in a burst of connects: each dropped one waits a
+    // second for the kernel to retry. The kernel caps this at net.core.somaxconn.
+    d->tcp.setListenBacklogSize(1024);
     const bool ok = d->tcp.listen(address, port);
     if (ok)
         emit listeningChanged();

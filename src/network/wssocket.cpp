@@ -258,27 +258,52 @@ void WsSocketPrivate::onReadyRead()
     Q_Q(WsSocket);
     if (held)
         return;
+    QPointer<WsSocket> guard(q);
+    if (!unread.isEmpty()) {
+        // What was read before the application paused reading comes first.
+        const QByteArray earlier = std::exchange(unread, QByteArray());
+        if (!feed(earlier) || !guard)
+            return;
+    }
     // One read buffer per thread, shared by its sockets: the core copies what it keeps
     // before the next read, and an idle connection holds none.
     thread_local QByteArray buffer;
     const qsizetype chunk = qsizetype(std::clamp<qint64>(request.options.readBufferSize, 4096, 1 << 20));
     if (buffer.size() < chunk)
         buffer.resize(chunk);
-    QPointer<WsSocket> guard(q);
-    while (transport && !readingPaused) {
+    while (transport && !readingPaused && !held && unread.isEmpty()) {
         const qint64 n = transport->read(buffer.data(), chunk);
         if (n <= 0)
             break;
         stats.bytesReceived += n;
-        connection->receiveData(QByteArrayView(buffer.constData(), qsizetype(n)));
-        if (!processEvents() || !guard)
+        if (!feed(QByteArrayView(buffer.constData(), qsizetype(n))) || !guard)
             return;
         if (n < chunk)
             break;  // drained
     }
-    if (!guard)
-        return;
     flush();
+}
+
+bool WsSocketPrivate::feed(QByteArrayView data)
+{
+    // Event by event: the slots answer a message before the core reads on, so that an echo
+    // precedes the close reply (or the failure) that bytes further on cause.
+    Q_Q(WsSocket);
+    QPointer<WsSocket> guard(q);
+    while (connection && (!data.isEmpty() || connection->hasDeferredInput())) {
+        const bool deferred = connection->hasDeferredInput();
+        const qsizetype used = std::clamp<qsizetype>(connection->receiveSome(data), 0, data.size());
+        if (used == 0 && !deferred && !data.isEmpty())
+            break;  // no progress: cannot happen, never spin on it
+        data = data.sliced(used);
+        if (!processEvents(false) || !guard)
+            return false;
+        if ((readingPaused || held) && !data.isEmpty()) {
+            unread = data.toByteArray();  // kept for resumeReading()
+            break;
+        }
+    }
+    return true;
 }
 
 void WsSocketPrivate::onSocketError(QAbstractSocket::SocketError e)
@@ -326,11 +351,16 @@ void WsSocketPrivate::onTransportGone()
     // Deliver what is still buffered before reporting the end.
     Q_Q(WsSocket);
     QPointer<WsSocket> guard(q);
-    if (!readingPaused && transport->bytesAvailable() > 0) {
-        connection->receiveData(transport->readAll());
-        if (!processEvents() || !guard)
+    if (!readingPaused && !unread.isEmpty()) {
+        if (!feed(std::exchange(unread, QByteArray())) || !guard)
             return;
     }
+    if (!readingPaused && transport && (transport->bytesAvailable() > 0 || connection->hasDeferredInput())) {
+        if (!feed(transport->readAll()) || !guard)
+            return;
+    }
+    if (!transport || !connection)
+        return;
     connection->transportClosed();
     if (!processEvents() || !guard)
         return;
@@ -375,7 +405,7 @@ void WsSocket::connectNotify(const QMetaMethod &signal)
     }
 }
 
-bool WsSocketPrivate::processEvents()
+bool WsSocketPrivate::processEvents(bool flushAfter)
 {
     Q_Q(WsSocket);
     QPointer<WsSocket> guard(q);
@@ -498,7 +528,8 @@ bool WsSocketPrivate::processEvents()
         if (!guard)
             return false;
     }
-    flush();
+    if (flushAfter)
+        flush();
     // Message buffers the slots did not keep go back to the thread's pool.
     for (WsEvent &e : events)
         if (e.data.size() >= WsBufferPool::MinimumSize)

@@ -27,7 +27,9 @@ public:
     void onTransportGone();
     void onSocketError(QAbstractSocket::SocketError error);
     void onBytesWritten(qint64 bytes);
-    bool processEvents();            // false if the socket was deleted meanwhile
+    bool processEvents(bool flushAfter = true);  // false if the socket was deleted meanwhile
+    bool feed(QByteArrayView data);  // to the core event by event; false if deleted
+    QByteArray unread;               // read, not yet fed: reading was paused meanwhile
     int eventDepth = 0;              // inside processEvents(): sends are written at its end
     void flush();
     void writeOut(const QByteArray &out);

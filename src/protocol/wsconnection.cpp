@@ -227,8 +227,11 @@ void WsConnection::receiveHandshake(QByteArrayView data)
         return;
     }
     finishClientHandshake();
-    if (m_state == WsState::Open && !rest.isEmpty())
-        receiveFrames(rest);
+    if (m_state == WsState::Open && !rest.isEmpty()) {
+        const qsizetype used = receiveFrames(rest);
+        if (used < rest.size())  // receiveSome(): the rest waits for the next call
+            m_deferred = rest.sliced(used).toByteArray();
+    }
 }
 
 void WsConnection::finishClientHandshake()
@@ -395,8 +398,18 @@ void WsConnection::configureReader()
 
 // ---- Receiving frames --------------------------------------------------------------------
 
+void WsConnection::receiveHandshakeOrIgnore(QByteArrayView data)
+{
+    if (m_state == WsState::Connecting)
+        receiveHandshake(data);
+}
+
 void WsConnection::receiveData(QByteArrayView data)
 {
+    if (!m_deferred.isEmpty()) {
+        const QByteArray earlier = std::exchange(m_deferred, QByteArray());
+        receiveData(earlier);
+    }
     switch (m_state) {
     case WsState::Connecting:
         receiveHandshake(data);
@@ -412,29 +425,60 @@ void WsConnection::receiveData(QByteArrayView data)
     }
 }
 
-void WsConnection::receiveFrames(QByteArrayView data)
+qsizetype WsConnection::receiveSome(QByteArrayView data)
+{
+    struct Stop
+    {
+        bool &flag;
+        ~Stop() { flag = false; }
+    } stop{m_stopAtEvent = true};
+    if (!m_deferred.isEmpty()) {
+        // Bytes that came with the handshake response, not parsed yet: they go first.
+        const QByteArray earlier = std::exchange(m_deferred, QByteArray());
+        if (m_state == WsState::Open || m_state == WsState::LocalClosing) {
+            const qsizetype used = receiveFrames(earlier);
+            if (used < earlier.size()) {
+                m_deferred = earlier.mid(used);
+                return 0;  // nothing of data consumed yet
+            }
+        }
+        if (!m_events.empty())
+            return 0;
+    }
+    if (m_state != WsState::Open && m_state != WsState::LocalClosing) {
+        receiveHandshakeOrIgnore(data);
+        return data.size();
+    }
+    return receiveFrames(data);
+}
+
+qsizetype WsConnection::receiveFrames(QByteArrayView data)
 {
     qsizetype consumed = 0;
+    const size_t eventsBefore = m_events.size();
     while (m_state == WsState::Open || m_state == WsState::LocalClosing) {
         const WsFrameReader::Item item = m_reader.next(data.data(), data.size(), &consumed);
         switch (item.type) {
         case WsFrameReader::Item::None:
-            return;
+            return data.size();
         case WsFrameReader::Item::Error:
             failConnection(item.error);
-            return;
+            return data.size();
         case WsFrameReader::Item::Header:
             if (!onFrameHeader(item.header))
-                return;
+                return data.size();
             if (item.frameEnd && !onPayload(item))
-                return;
+                return data.size();
             break;
         case WsFrameReader::Item::Payload:
             if (!onPayload(item))
-                return;
+                return data.size();
             break;
         }
+        if (m_stopAtEvent && m_events.size() > eventsBefore)
+            return consumed;
     }
+    return data.size();  // the rest follows a close frame or a failure: ignored
 }
 
 bool WsConnection::onFrameHeader(const WsFrameHeader &h)
@@ -451,6 +495,12 @@ bool WsConnection::onFrameHeader(const WsFrameHeader &h)
             failConnection(WsError::MessageTooLarge);
             return false;
         }
+    }
+    if (wsIsControlOpcode(h.opcode) && h.rsv) {
+        // RFC 6455 §5.2 / RFC 7692 §6.1: extensions (permessage-deflate included) set RSV bits
+        // on data frames only; a control frame with one set fails the connection.
+        failConnection(WsError::ReservedBitsSet, QStringLiteral("on a control frame"));
+        return false;
     }
     if (wsIsControlOpcode(h.opcode) || isExtensionOpcode(h.opcode)) {
         m_control.clear();
@@ -709,7 +759,7 @@ bool WsConnection::onControlFrame()
         }
     }
     m_close.code = code;
-    m_close.reason = QString::fromUtf8(reason);
+    m_close.reason = wsDecodeUtf8(reason);
     WsEvent e;
     e.type = WsEvent::CloseFrame;
     e.close = m_close;

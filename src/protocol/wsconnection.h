@@ -124,7 +124,7 @@ struct WsEvent
     QString errorString;
     WsCloseStatus close;
 
-    QString text() const { return QString::fromUtf8(data); }
+    QString text() const { return wsDecodeUtf8(data); }
 };
 const char *wsEventName(WsEvent::Type type) noexcept;
 
@@ -197,6 +197,14 @@ public:
 
     // Bytes from the transport. Ignored after the connection has ended.
     void receiveData(QByteArrayView data);
+    // Like receiveData(), but stops once the bytes produced an event and returns how many it
+    // consumed; the caller handles the events, then feeds the rest. What the application sends
+    // in answer to a message (an echo) then goes out before what later bytes cause (a close
+    // reply, a failure's close frame), as when the bytes arrive one read at a time.
+    qsizetype receiveSome(QByteArrayView data);
+    // Bytes receiveSome() accepted but has not parsed yet (they came with the handshake
+    // response): call receiveSome() again, even with no new data, until this is false.
+    bool hasDeferredInput() const noexcept { return !m_deferred.isEmpty(); }
     void receiveData(const char *data, qsizetype size) { receiveData(QByteArrayView(data, size)); }
     // The transport closed (peer EOF, error, or we closed it). Ends the connection.
     void transportClosed();
@@ -242,7 +250,10 @@ public:
 private:
     void setState(WsState state);
     void receiveHandshake(QByteArrayView data);
-    void receiveFrames(QByteArrayView data);
+    qsizetype receiveFrames(QByteArrayView data);
+    bool m_stopAtEvent = false;
+    QByteArray m_deferred;
+    void receiveHandshakeOrIgnore(QByteArrayView data);
     void finishClientHandshake();
     void finishRejection();
     void open();

@@ -59,6 +59,8 @@ int wsHttpStatusFor(WsError error) noexcept
         return 403;
     case WsError::HandshakeMethodNotAllowed:
         return 405;
+    case WsError::HandshakeTimeout:
+        return 408;  // RFC 9110 §15.5.9: the request did not arrive in time
     case WsError::HandshakeNotUpgrade:
     case WsError::HandshakeUnsupportedVersion:
         // RFC 6455 §4.2.2 / §4.4: 426 with Sec-WebSocket-Version: 13.

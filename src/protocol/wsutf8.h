@@ -2,6 +2,8 @@
 
 #include <QtCore/qglobal.h>
 #include <QtCore/qbytearrayview.h>
+#include <QtCore/qstring.h>
+#include <QtCore/qstringconverter.h>
 
 // Incremental UTF-8 validator (RFC 3629) for WebSocket text messages (RFC 6455 §5.6, §8.1).
 // Keeps its state across calls so that text split anywhere between frames/chunks is accepted,
@@ -53,3 +55,14 @@ private:
 // Length of the longest prefix of (valid UTF-8) data that is at most maxBytes long and does not
 // cut a code point: used to truncate close reasons to 123 bytes (RFC 6455 §5.5.1).
 qsizetype wsUtf8TruncatedSize(const char *data, qsizetype size, qsizetype maxBytes) noexcept;
+
+// Decodes validated UTF-8. QString::fromUtf8() drops a leading U+FEFF as a byte order mark;
+// in a WebSocket text message (or close reason) it is content and must survive the round trip.
+inline QString wsDecodeUtf8(QByteArrayView utf8)
+{
+    if (utf8.size() >= 3 && uchar(utf8[0]) == 0xEF && uchar(utf8[1]) == 0xBB && uchar(utf8[2]) == 0xBF) {
+        QStringDecoder decoder(QStringDecoder::Utf8, QStringConverter::Flag::ConvertInitialBom);
+        return decoder.decode(utf8);
+    }
+    return QString::fromUtf8(utf8);
+}

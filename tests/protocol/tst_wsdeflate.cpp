@@ -113,6 +113,9 @@ private slots:
     void streamingDecompression();
     void emptyLastFrameKeepsStreamValid();
     void smallMessagesKeepSmallBuffers();
+    void rsv1OnControlFrameFails();
+    void receiveSomeLetsTheApplicationAnswerFirst();
+    void byteOrderMarkIsContent();
     void largeMessageGrowsGeometrically();
 };
 
@@ -515,6 +518,51 @@ void tst_WsDeflate::largeMessageGrowsGeometrically()
     QCOMPARE(events.front().data.size(), zeros.size());
     QVERIFY(events.front().data == zeros);
     QVERIFY2(events.front().data.capacity() <= 2 * zeros.size(), qPrintable(QString::number(events.front().data.capacity())));
+}
+
+void tst_WsDeflate::rsv1OnControlFrameFails()
+{
+    // Found by tests/conformance (12.6.2): permessage-deflate claims RSV1 for data frames
+    // only (RFC 7692 §6.1); a ping with it set fails the connection.
+    Pair p(Pair::with({}), Pair::with({}));
+    QByteArray frame;
+    wsAppendFrame(frame, true, WsRsv::Rsv1, 0x9, QByteArrayView("compressed?"), true, 0x01020304);
+    p.server.receiveData(frame);
+    QCOMPARE(p.server.error(), WsError::ReservedBitsSet);
+    QCOMPARE(p.server.closeStatus().sentCode, quint16(1002));
+    QVERIFY(!p.server.takeOutgoing().startsWith(char(0x8a)));  // no pong
+}
+
+void tst_WsDeflate::receiveSomeLetsTheApplicationAnswerFirst()
+{
+    // Found by tests/conformance (3.2, 7.1.1, ...): a message and a close in one read. Fed
+    // event by event, the echo goes out before the close reply.
+    Pair p(Pair::with({}), Pair::with({}));
+    p.client.sendText(QStringLiteral("Hello World!"), false);
+    p.client.close(1000);
+    const QByteArray wire = p.client.takeOutgoing();
+    QByteArrayView rest(wire);
+    const qsizetype used = p.server.receiveSome(rest);
+    QVERIFY(used > 0 && used < rest.size());
+    auto events = p.server.takeEvents();
+    QCOMPARE(events.size(), size_t(1));
+    QCOMPARE(events.front().text(), QStringLiteral("Hello World!"));
+    QCOMPARE(p.server.sendText(events.front().text(), false), WsError::NoError);  // the echo
+    rest = rest.sliced(used);
+    QCOMPARE(p.server.receiveSome(rest), rest.size());
+    const QByteArray out = p.server.takeOutgoing();
+    QCOMPARE(out.toHex(' '), QByteArray("81 0c 48 65 6c 6c 6f 20 57 6f 72 6c 64 21 88 02 03 e8"));
+}
+
+void tst_WsDeflate::byteOrderMarkIsContent()
+{
+    // Found by tests/conformance (6.23.2): QString::fromUtf8() drops a leading U+FEFF.
+    Pair p(Pair::with({}), Pair::with({}));
+    p.client.sendText(QByteArrayView("\xef\xbb\xbf" "a"), false);
+    p.server.receiveData(p.client.takeOutgoing());
+    const auto events = p.server.takeEvents();
+    QCOMPARE(events.size(), size_t(1));
+    QCOMPARE(events.front().text(), QString(QChar(0xFEFF)) + QLatin1Char('a'));
 }
 
 QTEST_APPLESS_MAIN(tst_WsDeflate)
