@@ -69,6 +69,24 @@ def cpu_busy():
     return out
 
 
+def start_listening(cmd, log_path, timeout=60, name="server"):
+    """Starts an echo server (its output goes to log_path) and waits until it prints the
+    port it listens on. Returns (process, port); exits if it does not come up in time."""
+    with open(log_path, "w") as f:
+        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(log_path) as r:
+            m = re.search(r"listening on \w+://[^\s]*:(\d+)", r.read())
+        if m:
+            return p, int(m.group(1))
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    p.kill()
+    sys.exit(f"{name} did not start; see {log_path}")
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -96,21 +114,8 @@ class Bench:
 
     # ---- processes -------------------------------------------------------------------------
     def start_server(self, server, wrapper=(), timeout=60):
-        path = os.path.join(self.out, f"server-{server}.out")
-        f = open(path, "w")
-        p = subprocess.Popen(["taskset", "-c", self.args.server_cpu] + list(wrapper) + self.cmds[server],
-                             stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with open(path) as r:
-                m = re.search(r"listening on \w+://[^\s]*:(\d+)", r.read())
-            if m:
-                return p, int(m.group(1))
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
-        p.kill()
-        sys.exit(f"netbench: {server} did not start; see {path}")
+        cmd = ["taskset", "-c", self.args.server_cpu] + list(wrapper) + self.cmds[server]
+        return start_listening(cmd, os.path.join(self.out, f"server-{server}.out"), timeout, server)
 
     def stop_server(self, p, sig=signal.SIGTERM):
         if p.poll() is None:

@@ -6,21 +6,10 @@ is below 2). Prints one JSON line per run and a summary; writes build/bench-net/
 
     bench/scale.py [--build-dir build] [--rounds 3] [--duration 4]
 """
-import argparse, json, os, re, statistics, subprocess, sys, time
+import argparse, json, os, statistics, subprocess
 
-def start(cmd, log):
-    f = open(log, "w")
-    p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        m = re.search(r"listening on ws://[^\s]*:(\d+)", open(log).read())
-        if m:
-            return p, int(m.group(1))
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    p.kill()
-    sys.exit(f"scale: server did not start, see {log}")
+from netbench import start_listening
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -41,8 +30,8 @@ def main():
         for name, extra in workloads.items():
             order = [1, 2] if r % 2 == 0 else [2, 1]
             for threads in order:
-                p, port = start([server, "--port", "0", "--quiet", "--threads", str(threads)],
-                                os.path.join(out, "scale-server.out"))
+                p, port = start_listening([server, "--port", "0", "--quiet", "--threads", str(threads)],
+                                          os.path.join(out, "scale-server.out"), 30, "scale: wskit-echoserver")
                 try:
                     cmd = [loadgen, "--port", str(port), "--mode", "echo", "--duration", str(a.duration),
                            "--warmup", "1"] + extra

@@ -8,6 +8,8 @@
 #include <QtCore/qthread.h>
 #include <QtTest/QtTest>
 
+#include "testutil.h"
+
 class tst_WsBufferPool : public QObject
 {
     Q_OBJECT
@@ -78,15 +80,7 @@ void tst_WsBufferPool::largeMessagesReuseBuffers()
     WsFixedRandom random(7);
     WsConnection client(WsRole::Client, {}, &random);
     WsConnection server(WsRole::Server, {}, &random);
-    WsClientHandshake hs;
-    hs.host = "h";
-    client.startHandshake(hs);
-    server.receiveData(client.takeOutgoing());
-    server.takeEvents();
-    server.accept();
-    server.takeEvents();
-    client.receiveData(server.takeOutgoing());
-    client.takeEvents();
+    openPair(client, server, "h");
 
     const QByteArray payload(1 << 20, 'p');
     client.sendBinary(payload);

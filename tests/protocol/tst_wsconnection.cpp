@@ -6,6 +6,8 @@
 
 #include <QtTest/QtTest>
 
+#include "testutil.h"
+
 #include <cstring>
 
 Q_DECLARE_METATYPE(WsError)
@@ -76,16 +78,7 @@ struct Pair
     explicit Pair(const WsConnectionOptions &clientOptions = {}, const WsConnectionOptions &serverOptions = {})
         : client(WsRole::Client, clientOptions, &random), server(WsRole::Server, serverOptions, &random)
     {
-        WsClientHandshake hs;
-        hs.host = "example.com";
-        client.startHandshake(hs);
-        server.receiveData(client.takeOutgoing());
-        auto ev = server.takeEvents();
-        if (ev.size() == 1 && ev[0].type == WsEvent::Request)
-            server.accept();
-        client.receiveData(server.takeOutgoing());
-        server.takeEvents();
-        client.takeEvents();
+        openPair(client, server);
     }
 
     // Moves bytes both ways until quiet, collecting events.
@@ -108,19 +101,6 @@ QList<WsEvent::Type> typesOf(const std::vector<WsEvent> &events)
     for (const WsEvent &e : events)
         t.append(e.type);
     return t;
-}
-
-QList<QList<QByteArray>> splits(const QByteArray &bytes)
-{
-    QList<QList<QByteArray>> result;
-    result.append({bytes});
-    QList<QByteArray> single;
-    for (char c : bytes)
-        single.append(QByteArray(1, c));
-    result.append(single);
-    for (qsizetype i = 1; i < bytes.size(); ++i)
-        result.append({bytes.left(i), bytes.mid(i)});
-    return result;
 }
 
 // A test extension: claims RSV1 and XORs payloads with 0x55; on receipt each byte may be

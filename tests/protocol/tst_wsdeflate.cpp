@@ -7,6 +7,8 @@
 
 #include <QtTest/QtTest>
 
+#include "testutil.h"
+
 #include <sys/resource.h>
 #include <zlib.h>
 
@@ -31,15 +33,7 @@ struct Pair
     Pair(const WsConnectionOptions &c, const WsConnectionOptions &s)
         : client(WsRole::Client, c, &random), server(WsRole::Server, s, &random)
     {
-        WsClientHandshake hs;
-        hs.host = "h";
-        client.startHandshake(hs);
-        server.receiveData(client.takeOutgoing());
-        server.takeEvents();
-        server.accept();
-        client.receiveData(server.takeOutgoing());
-        client.takeEvents();
-        server.takeEvents();
+        openPair(client, server, "h");
     }
 };
 
@@ -48,18 +42,6 @@ WsDeflateOptions noThreshold()
     WsDeflateOptions d;
     d.threshold = 0;
     return d;
-}
-
-QList<QList<QByteArray>> splits(const QByteArray &bytes)
-{
-    QList<QList<QByteArray>> result{{bytes}};
-    QList<QByteArray> single;
-    for (char c : bytes)
-        single.append(QByteArray(1, c));
-    result.append(single);
-    for (qsizetype i = 1; i < bytes.size(); ++i)
-        result.append({bytes.left(i), bytes.mid(i)});
-    return result;
 }
 
 QByteArray jsonCorpus(int records)

@@ -4,6 +4,8 @@
 
 #include <QtTest/QtTest>
 
+#include "testutil.h"
+
 #include <cstring>
 
 Q_DECLARE_METATYPE(WsError)
@@ -58,21 +60,6 @@ QList<ReadFrame> readAll(WsFrameReader::Role role, const QList<QByteArray> &chun
         }
     }
     return frames;
-}
-
-// Every way of cutting `bytes` the tests try: whole, one byte at a time, and in two at
-// every offset.
-QList<QList<QByteArray>> splits(const QByteArray &bytes)
-{
-    QList<QList<QByteArray>> result;
-    result.append({bytes});
-    QList<QByteArray> single;
-    for (char c : bytes)
-        single.append(QByteArray(1, c));
-    result.append(single);
-    for (qsizetype i = 1; i < bytes.size(); ++i)
-        result.append({bytes.left(i), bytes.mid(i)});
-    return result;
 }
 
 QByteArray pattern(qsizetype n)
