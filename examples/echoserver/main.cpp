@@ -1,5 +1,6 @@
 // A WebSocket echo server: text comes back as text, binary as binary, any size up to the
-// message limit. The server the compliance and load tests point at.
+// message limit. The server the compliance and load tests point at. SIGINT or SIGTERM shut
+// it down gracefully: every connection is closed with 1001 Going Away, then it exits 0.
 
 #include <wsserver.h>
 #include <wssocket.h>
@@ -7,9 +8,39 @@
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qfile.h>
+#include <QtCore/qsocketnotifier.h>
 #include <QtNetwork/qsslkey.h>
 
+#include <csignal>
 #include <cstdio>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+// The signal handler only writes a byte to a socket pair; the event loop reads it and shuts
+// down in normal code (nothing else is async-signal-safe).
+int signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char c = 1;
+    [[maybe_unused]] const ssize_t n = ::write(signalPipe[0], &c, 1);
+}
+
+bool installShutdownSignals()
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, signalPipe) != 0)
+        return false;
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    return ::sigaction(SIGINT, &sa, nullptr) == 0 && ::sigaction(SIGTERM, &sa, nullptr) == 0;
+}
+
+} // namespace
 
 int main(int argc, char *argv[])
 {
@@ -70,6 +101,25 @@ int main(int argc, char *argv[])
         host = QLatin1Char('[') + host + QLatin1Char(']');
     std::printf("listening on %s://%s:%d\n", server.isSecure() ? "wss" : "ws", qPrintable(host), server.serverPort());
     std::fflush(stdout);
+
+    // Graceful shutdown: stop listening, close every connection with 1001, exit once they are
+    // gone (the server drops those that do not answer within closeTimeoutMs).
+    if (!installShutdownSignals()) {
+        std::fprintf(stderr, "cannot install the signal handlers\n");
+        return 1;
+    }
+    QSocketNotifier signalNotifier(signalPipe[1], QSocketNotifier::Read);
+    QObject::connect(&signalNotifier, &QSocketNotifier::activated, &app, [&] {
+        char c;
+        [[maybe_unused]] const ssize_t n = ::read(signalPipe[1], &c, 1);
+        signalNotifier.setEnabled(false);
+        if (!quiet) {
+            std::printf("shutting down: closing %d connection(s)\n", server.connectionCount());
+            std::fflush(stdout);
+        }
+        QObject::connect(&server, &WsServer::closed, &app, &QCoreApplication::quit);
+        server.close();
+    });
 
     // Each connection is taken in the thread that serves it (a worker with --threads), and
     // its slots, which have the socket as context, run there too.
