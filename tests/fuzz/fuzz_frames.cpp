@@ -16,7 +16,138 @@
 // frame and nothing after it; everything the server sends parses as valid unmasked frames
 // and is accepted by a real client connection without error; delivered messages respect the
 // limit and text is valid UTF-8 (streamed text in whole code points).
+//
+// Without permessage-deflate and without the server closing first, the outcome is also
+// checked against RefFrameJudge below, a reading of RFC 6455 written apart from WsConnection:
+// the same messages delivered, and the same ending (still open, the client's close answered,
+// or the connection failed with the same close code), however the bytes were chunked.
 #include "fuzz_common.h"
+
+#include <cstring>
+
+namespace {
+
+// Reads the whole client byte stream at once and says what a server must have done with it:
+// RFC 6455 §5.2 (header, mask, length), §5.4 (fragmentation), §5.5 (control frames), §5.6 and
+// §8.1 (UTF-8, failing as soon as a byte cannot continue valid text), §5.5.1 and §7.4 (close
+// payload and codes), and the limits (a message over maxMessage bytes, or over maxFragments
+// frames, fails with 1009 as soon as the frame header says so). Headers are judged once
+// complete; only a 64-bit length with its top bit set fails as soon as that byte is here.
+class RefFrameJudge
+{
+public:
+    enum Outcome { Open, ClientClosed, Failed };
+    Outcome outcome = Open;
+    quint16 failCode = 0;                 // when Failed
+    std::vector<QByteArray> messages;     // complete messages before the outcome
+
+    RefFrameJudge(QByteArrayView in, qint64 maxMessage, int maxFragments) { judge(in, maxMessage, maxFragments); }
+
+private:
+    void judge(QByteArrayView in, qint64 maxMessage, int maxFragments)
+    {
+        const auto *p = reinterpret_cast<const uchar *>(in.data());
+        const qsizetype n = in.size();
+        qsizetype pos = 0;
+        bool inMessage = false, text = false;
+        int fragments = 0;
+        QByteArray message;
+        RefUtf8 utf8;
+        while (pos < n) {
+            // Header.
+            if (n - pos < 2)
+                return;
+            const uchar b0 = p[pos], b1 = p[pos + 1];
+            const int len7 = b1 & 0x7F;
+            const int extra = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+            if (extra == 8 && n - pos >= 3 && (p[pos + 2] & 0x80))
+                return fail(1002);
+            const bool masked = b1 & 0x80;
+            const qsizetype headerSize = 2 + extra + (masked ? 4 : 0);
+            if (n - pos < headerSize)
+                return;
+            quint64 length = quint64(len7);
+            if (extra) {
+                length = 0;
+                for (int i = 0; i < extra; ++i)
+                    length = (length << 8) | p[pos + 2 + i];
+            }
+            const bool fin = b0 & 0x80;
+            const int opcode = b0 & 0x0F;
+            const bool control = opcode >= 8;
+            const bool known = opcode <= 2 || (opcode >= 8 && opcode <= 10);
+            if (!masked || (b0 & 0x70) || !known || (control && (length > 125 || !fin)))
+                return fail(1002);
+            if (!control) {
+                if (opcode == 0 && !inMessage)
+                    return fail(1002);
+                if (opcode != 0 && inMessage)
+                    return fail(1002);
+                if (opcode != 0) {
+                    inMessage = true;
+                    text = opcode == 1;
+                    fragments = 0;
+                    message.clear();
+                    utf8 = RefUtf8();
+                }
+                if (++fragments > maxFragments || quint64(message.size()) + length > quint64(maxMessage))
+                    return fail(1009);
+            }
+            uchar mask[4];
+            std::memcpy(mask, p + pos + 2 + extra, 4);
+            pos += headerSize;
+            // Payload: what of it is here.
+            const qsizetype here = qsizetype(std::min<quint64>(length, quint64(n - pos)));
+            QByteArray payload(here, Qt::Uninitialized);
+            for (qsizetype i = 0; i < here; ++i)
+                payload[i] = char(p[pos + i] ^ mask[i & 3]);
+            pos += here;
+            if (!control) {
+                if (text) {
+                    for (char c : payload)
+                        if (!utf8.feed(uchar(c)))
+                            return fail(1007);
+                }
+                message += payload;
+                if (quint64(here) < length)
+                    return;  // the frame is not over
+                if (fin) {
+                    if (text && !utf8.complete())
+                        return fail(1007);
+                    messages.push_back(message);
+                    inMessage = false;
+                }
+                continue;
+            }
+            if (quint64(here) < length)
+                return;  // control frames are acted on once whole
+            if (opcode == 8) {
+                if (payload.size() == 1)
+                    return fail(1002);
+                if (payload.size() >= 2) {
+                    const int code = (uchar(payload[0]) << 8) | uchar(payload[1]);
+                    // §7.4.1, §7.4.2 and the IANA registry: 1000-1003, 1007-1014, 3000-4999.
+                    const bool valid = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014)
+                            || (code >= 3000 && code <= 4999);
+                    if (!valid)
+                        return fail(1002);
+                    if (!refUtf8Valid(QByteArrayView(payload).sliced(2)))
+                        return fail(1007);
+                }
+                outcome = ClientClosed;
+                return;  // anything after the close frame is not read
+            }
+        }
+    }
+
+    void fail(quint16 code)
+    {
+        outcome = Failed;
+        failCode = code;
+    }
+};
+
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -148,6 +279,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         collect();
         if (before == WsState::Open && client.state() == WsState::Open)
             FUZZ_CHECK(!clientEvents.messages.empty() && clientEvents.messages.back() == "Hello");
+    }
+
+    if (!deflate && !serverCloses) {
+        const RefFrameJudge judge(input, serverOptions.limits.maxMessageSize, serverOptions.limits.maxFragments);
+        FUZZ_CHECK(events.messages == judge.messages);
+        switch (judge.outcome) {
+        case RefFrameJudge::Open:
+            FUZZ_CHECK(server.state() == WsState::Open);
+            FUZZ_CHECK(events.errors.empty());
+            FUZZ_CHECK(!serverFrames.closeSent());
+            break;
+        case RefFrameJudge::ClientClosed:
+            FUZZ_CHECK(server.state() == WsState::Closed);
+            FUZZ_CHECK(events.errors.empty());
+            FUZZ_CHECK(serverFrames.closeSent());
+            break;
+        case RefFrameJudge::Failed:
+            FUZZ_CHECK(server.state() == WsState::Failed || server.state() == WsState::Closed);
+            FUZZ_CHECK(!events.errors.empty());
+            FUZZ_CHECK(serverFrames.closeSent());
+            FUZZ_CHECK(serverFrames.closeCode() == judge.failCode);
+            break;
+        }
     }
 
     // The transport goes away: every connection ends with exactly one Closed event.

@@ -90,6 +90,23 @@ SEEDS = {
         "server_fragmented_remote_close": b"\x04" + WHOLE + frame(9, b"x") + frame(8, CLOSE_1000),
         "server_closes_first": b"\x08" + SMALL + frame(1, b"late") + frame(8, struct.pack(">H", 1001)),
         "server_sends": b"\x81" + WHOLE + frame(1, b"a") + frame(1, b"b"),
+        # Boundaries (Autobahn 2.4/2.5, 7.3.x, 9.x): the largest control payloads allowed and
+        # one more, close codes either side of the reserved ranges, the small limits exactly
+        # met and just exceeded, a length in the 64-bit form though it would fit in 7 bits.
+        "ping_125": b"\x00" + WHOLE + frame(9, b"p" * 125) + frame(1, b"after"),
+        "ping_126": b"\x00" + WHOLE + frame(9, b"p" * 126),
+        "close_125": b"\x00" + WHOLE + frame(8, struct.pack(">H", 1000) + b"r" * 123),
+        "close_1003_split": b"\x00" + SMALL + frame(8, struct.pack(">H", 1003)),
+        "close_1004": b"\x00" + WHOLE + frame(8, struct.pack(">H", 1004)),
+        "close_2999": b"\x00" + WHOLE + frame(8, struct.pack(">H", 2999)),
+        "close_4999": b"\x00" + WHOLE + frame(8, struct.pack(">H", 4999) + "é".encode()),
+        "small_limits_8_fragments": b"\x10" + SMALL + frame(1, b"a", fin=False)
+            + b"".join(frame(0, b"b", fin=False) for _ in range(6)) + frame(0, b"c"),
+        "small_limits_9_fragments": b"\x10" + SMALL + frame(2, b"a", fin=False)
+            + b"".join(frame(0, b"b", fin=False) for _ in range(7)) + frame(0, b"c"),
+        "small_limits_exactly_1000": b"\x10" + WHOLE + frame(2, bytes(600), fin=False) + frame(0, bytes(400)),
+        "length_64bit_form": b"\x00" + WHOLE + bytes([0x81, 0x80 | 127]) + struct.pack(">Q", 5) + MASK
+            + bytes(c ^ MASK[i % 4] for i, c in enumerate(b"Hello")),
         "rfc7692_hello": b"\x01" + WHOLE + frame(1, HELLO, rsv1=True),
         "rfc7692_shared_window": b"\x01" + SMALL + frame(1, HELLO, rsv1=True) + frame(1, HELLO_AGAIN, rsv1=True),
         "rfc7692_stored": b"\x03" + WHOLE + frame(1, HELLO_STORED, rsv1=True),
