@@ -23,6 +23,8 @@
 #include <QtWebSockets/qwebsockethandshakeoptions.h>
 #include <QtWebSockets/qwebsocketserver.h>
 
+#include "peerprocess.h"
+
 #include <memory>
 #include <vector>
 
@@ -212,78 +214,12 @@ QString peerProblem(const QString &peer)
 }
 
 // A peer script run by /usr/bin/python3; its output is collected line by line.
-class PeerProcess
+// A Python peer: -I: no PYTHON* variables, no user site (only Debian's packages);
+// -u: unbuffered; -B: no __pycache__ in the source tree.
+std::unique_ptr<PeerProcess> pythonPeer(const QString &script, const QStringList &args)
 {
-public:
-    PeerProcess(const QString &script, const QStringList &args)
-    {
-        proc.setProgram(python());
-        // -I: no PYTHON* variables, no user site (only Debian's packages); -u: unbuffered;
-        // -B: no __pycache__ in the source tree.
-        proc.setArguments(QStringList{QStringLiteral("-I"), QStringLiteral("-u"), QStringLiteral("-B"),
-                                      peersDir() + u'/' + script} + args);
-        QObject::connect(&proc, &QProcess::readyReadStandardOutput, &proc, [this] { out += proc.readAllStandardOutput(); });
-        QObject::connect(&proc, &QProcess::readyReadStandardError, &proc, [this] { err += proc.readAllStandardError(); });
-        proc.start();
-    }
-    ~PeerProcess() { stop(); }
-    void stop()
-    {
-        if (proc.state() != QProcess::NotRunning) {
-            proc.kill();
-            proc.waitForFinished(3000);
-        }
-    }
-    bool finished() const { return proc.state() == QProcess::NotRunning; }
-    bool succeeded() const { return finished() && proc.exitStatus() == QProcess::NormalExit && proc.exitCode() == 0; }
-    // The first output line that is `word` or starts with `word `, or empty.
-    QByteArray line(const QByteArray &word)
-    {
-        out += proc.readAllStandardOutput();
-        for (const QByteArray &l : out.split('\n')) {
-            const QByteArray t = l.trimmed();
-            if (t == word || l.startsWith(word + ' '))
-                return l;
-        }
-        return QByteArray();
-    }
-    QString output()
-    {
-        out += proc.readAllStandardOutput();
-        err += proc.readAllStandardError();
-        return QStringLiteral("\n--- %1 (state %2, exit code %3)\n--- stdout:\n%4--- stderr:\n%5")
-                .arg(proc.arguments().join(u' ')).arg(int(proc.state())).arg(proc.exitCode())
-                .arg(QString::fromUtf8(out), QString::fromUtf8(err));
-    }
-
-    QProcess proc;
-    QByteArray out;
-    QByteArray err;
-};
-
-// "CLOSED <code> <count> <bytes> [<reason>]" from a Python echo server.
-struct PeerClosedLine
-{
-    bool valid = false;
-    int code = 0;
-    qint64 count = 0;
-    qint64 bytes = 0;
-    QString reason;
-};
-
-PeerClosedLine parseClosedLine(const QByteArray &line)
-{
-    PeerClosedLine c;
-    const QList<QByteArray> parts = line.split(' ');
-    if (parts.size() < 4 || parts.at(0) != "CLOSED")
-        return c;
-    bool ok1 = false, ok2 = false, ok3 = false;
-    c.code = parts.at(1).toInt(&ok1);
-    c.count = parts.at(2).toLongLong(&ok2);
-    c.bytes = parts.at(3).toLongLong(&ok3);
-    c.reason = QString::fromUtf8(parts.mid(4).join(' '));
-    c.valid = ok1 && ok2 && ok3;
-    return c;
+    return std::make_unique<PeerProcess>(python(), QStringList{QStringLiteral("-I"), QStringLiteral("-u"), QStringLiteral("-B"),
+                                                               peersDir() + u'/' + script} + args);
 }
 
 // --- QtWebSockets echo server (in-process) -------------------------------------------------
@@ -365,7 +301,7 @@ private slots:
 private:
     PeerProcess *startPeer(const QString &script, const QStringList &args)
     {
-        m_peers.push_back(std::make_unique<PeerProcess>(script, args));
+        m_peers.push_back(pythonPeer(script, args));
         return m_peers.back().get();
     }
     std::vector<std::unique_ptr<PeerProcess>> m_peers;
@@ -535,13 +471,14 @@ void tst_Interop::wsSocketToPeerServer()
     // The server's view of the close.
     if (py) {
         QTRY_VERIFY_WITH_TIMEOUT(!py->line("CLOSED").isEmpty(), kStepMs);
-        const PeerClosedLine c = parseClosedLine(py->line("CLOSED").trimmed());
+        // "CLOSED <code> <count> <bytes> [<reason>]"
+        const PeerNumbers c = parsePeerNumbers(py->value("CLOSED"), 3);
         QVERIFY2(c.valid, py->line("CLOSED").constData());
-        QCOMPARE(c.code, int(code));
+        QCOMPARE(c.numbers.at(0), qint64(code));
         if (wsSocketCloses)
             QCOMPARE(c.reason, QStringLiteral("done"));
-        QCOMPARE(c.count, qint64(msgs.size()));
-        QCOMPARE(c.bytes, interopBytes());
+        QCOMPARE(c.numbers.at(1), qint64(msgs.size()));
+        QCOMPARE(c.numbers.at(2), interopBytes());
         QTRY_VERIFY_WITH_TIMEOUT(py->finished(), kStepMs);
         QVERIFY2(py->succeeded(), qPrintable(py->output()));
         QVERIFY2(py->line("ERROR").isEmpty(), qPrintable(py->output()));

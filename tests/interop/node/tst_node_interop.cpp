@@ -39,6 +39,8 @@
 #include <QtCore/qstandardpaths.h>
 #include <QtTest/QtTest>
 
+#include "../peerprocess.h"
+
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -369,83 +371,9 @@ QString nodeProblem()
 }
 
 // A script of this directory run by node; its output is collected line by line.
-class NodeProcess
+std::unique_ptr<PeerProcess> nodePeer(const QString &script, const QStringList &args)
 {
-public:
-    NodeProcess(const QString &script, const QStringList &args)
-    {
-        proc.setProgram(nodeExecutable());
-        proc.setWorkingDirectory(nodeDir());
-        proc.setArguments(QStringList{nodeDir() + u'/' + script} + args);
-        QObject::connect(&proc, &QProcess::readyReadStandardOutput, &proc, [this] { out += proc.readAllStandardOutput(); });
-        QObject::connect(&proc, &QProcess::readyReadStandardError, &proc, [this] { err += proc.readAllStandardError(); });
-        proc.start();
-    }
-    ~NodeProcess() { stop(); }
-    void stop()
-    {
-        if (proc.state() != QProcess::NotRunning) {
-            proc.kill();
-            proc.waitForFinished(3000);
-        }
-    }
-    bool finished() const { return proc.state() == QProcess::NotRunning; }
-    bool succeeded() const { return finished() && proc.exitStatus() == QProcess::NormalExit && proc.exitCode() == 0; }
-    // The output lines that are `word` or start with `word `, without the word.
-    QList<QByteArray> lines(const QByteArray &word)
-    {
-        out += proc.readAllStandardOutput();
-        QList<QByteArray> found;
-        for (const QByteArray &l : out.split('\n')) {
-            if (l == word || l.startsWith(word + ' '))
-                found.append(l.mid(word.size() + 1));
-        }
-        return found;
-    }
-    // The first of them, or a null QByteArray.
-    QByteArray line(const QByteArray &word)
-    {
-        const QList<QByteArray> found = lines(word);
-        return found.isEmpty() ? QByteArray() : found.constFirst();
-    }
-    bool has(const QByteArray &word) { return !lines(word).isEmpty(); }
-    QString output()
-    {
-        out += proc.readAllStandardOutput();
-        err += proc.readAllStandardError();
-        return QStringLiteral("\n--- node %1 (state %2, exit code %3)\n--- stdout:\n%4--- stderr:\n%5")
-                .arg(proc.arguments().join(u' ')).arg(int(proc.state())).arg(proc.exitCode())
-                .arg(QString::fromUtf8(out), QString::fromUtf8(err));
-    }
-
-    QProcess proc;
-    QByteArray out;
-    QByteArray err;
-};
-
-// "CLOSED <code> ..." of a Node peer: the numbers, then the reason (may contain spaces).
-struct ClosedLine
-{
-    bool valid = false;
-    QList<qint64> numbers;
-    QString reason;
-};
-
-ClosedLine parseClosed(const QByteArray &line, int numbers)
-{
-    ClosedLine c;
-    const QList<QByteArray> parts = line.split(' ');
-    if (parts.size() < numbers)
-        return c;
-    for (int i = 0; i < numbers; ++i) {
-        bool ok = false;
-        c.numbers.append(parts.at(i).toLongLong(&ok));
-        if (!ok)
-            return c;
-    }
-    c.reason = QString::fromUtf8(parts.mid(numbers).join(' '));
-    c.valid = true;
-    return c;
+    return std::make_unique<PeerProcess>(nodeExecutable(), QStringList{nodeDir() + u'/' + script} + args, nodeDir());
 }
 
 WsSocketOptions baseOptions()
@@ -499,12 +427,12 @@ private slots:
     void nodeClientToWsServer();
 
 private:
-    NodeProcess *startNode(const QString &script, const QStringList &args)
+    PeerProcess *startNode(const QString &script, const QStringList &args)
     {
-        m_peers.push_back(std::make_unique<NodeProcess>(script, args));
+        m_peers.push_back(nodePeer(script, args));
         return m_peers.back().get();
     }
-    std::vector<std::unique_ptr<NodeProcess>> m_peers;
+    std::vector<std::unique_ptr<PeerProcess>> m_peers;
 };
 
 void tst_NodeInterop::initTestCase()
@@ -576,9 +504,9 @@ void tst_NodeInterop::wsSocketToNodeServer()
     QStringList args{QString::number(closeCode)};
     if (!serverOptions.isEmpty())
         args << serverOptions;
-    NodeProcess *node = startNode(QStringLiteral("node_echo_server.js"), args);
+    PeerProcess *node = startNode(QStringLiteral("node_echo_server.js"), args);
     QTRY_VERIFY2_WITH_TIMEOUT(node->has("PORT") || node->finished(), qPrintable(node->output()), kStepMs);
-    const QByteArray port = node->line("PORT");
+    const QByteArray port = node->value("PORT");
     QVERIFY2(!port.isEmpty(), qPrintable(QStringLiteral("the server printed no port") + node->output()));
     const QUrl url(QStringLiteral("ws://127.0.0.1:%1/node-interop").arg(QString::fromLatin1(port.trimmed())));
 
@@ -606,10 +534,10 @@ void tst_NodeInterop::wsSocketToNodeServer()
     qInfo("WsSocket negotiated:   %s", wsFormatExtensions(client.extensions()).constData());
     QCOMPARE(canonical(client.extensions()), expected);
     QTRY_VERIFY_WITH_TIMEOUT(node->has("NEGOTIATED") || node->finished(), kStepMs);
-    qInfo("node server received:  %s", node->line("OFFER").constData());
-    qInfo("node server answered:  %s (ws.extensions \"%s\")", node->line("EXTENSIONS").constData(), node->line("NEGOTIATED").constData());
-    QCOMPARE(node->line("NEGOTIATED"), QByteArrayLiteral("permessage-deflate"));
-    QCOMPARE(canonicalHeader(node->line("EXTENSIONS")), expected);
+    qInfo("node server received:  %s", node->value("OFFER").constData());
+    qInfo("node server answered:  %s (ws.extensions \"%s\")", node->value("EXTENSIONS").constData(), node->value("NEGOTIATED").constData());
+    QCOMPARE(node->value("NEGOTIATED"), QByteArrayLiteral("permessage-deflate"));
+    QCOMPARE(canonicalHeader(node->value("EXTENSIONS")), expected);
 
     // The messages, one at a time, each echo checked.
     const QList<Msg> &msgs = nodeMessages();
@@ -654,7 +582,7 @@ void tst_NodeInterop::wsSocketToNodeServer()
         const Msg &m = msgs.at(i);
         const QByteArray want = QByteArray::number(i) + (m.text ? " text " : " binary ") + QByteArray::number(m.data.size())
                 + ' ' + QCryptographicHash::hash(m.data, QCryptographicHash::Sha256).toHex();
-        QVERIFY2(msgLines.at(i) == want, qPrintable(QStringLiteral("node server received \"%1\", expected \"%2\"")
+        QVERIFY2(msgLines.at(i) == "MSG " + want, qPrintable(QStringLiteral("node server received \"%1\", expected \"%2\"")
                                                         .arg(QString::fromLatin1(msgLines.at(i)), QString::fromLatin1(want))));
     }
 
@@ -682,7 +610,7 @@ void tst_NodeInterop::wsSocketToNodeServer()
     QTRY_VERIFY_WITH_TIMEOUT(node->finished(), kStepMs);
     QVERIFY2(node->succeeded(), qPrintable(node->output()));
     QVERIFY2(!node->has("ERROR"), qPrintable(node->output()));
-    const ClosedLine c = parseClosed(node->line("CLOSED"), 5);
+    const PeerNumbers c = parsePeerNumbers(node->value("CLOSED"), 5);
     QVERIFY2(c.valid, qPrintable(node->output()));
     QCOMPARE(c.numbers.at(0), qint64(closeCode));
     if (wsSocketCloses)
@@ -815,20 +743,20 @@ void tst_NodeInterop::nodeClientToWsServer()
     const QUrl url(QStringLiteral("ws://127.0.0.1:%1/node-interop").arg(server.serverPort()));
 
     // The client checks every echo itself and exits 0 with "OK ..." or 1 with "ERROR ...".
-    NodeProcess *node = startNode(QStringLiteral("node_client.js"), {url.toString()});
+    PeerProcess *node = startNode(QStringLiteral("node_client.js"), {url.toString()});
     QTRY_VERIFY2_WITH_TIMEOUT(node->finished(), qPrintable(QStringLiteral("the client did not finish") + node->output()), 55000);
     QVERIFY2(node->succeeded(), qPrintable(node->output()));
     QVERIFY2(node->has("OK") && !node->has("ERROR"), qPrintable(node->output()));
-    qInfo("%s", node->line("OK").constData());
+    qInfo("%s", node->value("OK").constData());
 
     // permessage-deflate, with the same parameters on both sides.
     QCOMPARE(side.connections, 1);
     qInfo("WsServer received:     %s", side.offer.constData());
     qInfo("WsServer answered:     %s", wsFormatExtensions(side.extensions).constData());
-    qInfo("node client received:  %s", node->line("EXTENSIONS").constData());
+    qInfo("node client received:  %s", node->value("EXTENSIONS").constData());
     QVERIFY2(side.offer.startsWith("permessage-deflate"), side.offer.constData());
     QCOMPARE(canonical(side.extensions), expected);
-    QCOMPARE(canonicalHeader(node->line("EXTENSIONS")), expected);
+    QCOMPARE(canonicalHeader(node->value("EXTENSIONS")), expected);
 
     // What WsServer received: every byte.
     QCOMPARE(side.sendFailures, 0);
@@ -847,7 +775,7 @@ void tst_NodeInterop::nodeClientToWsServer()
     QCOMPARE(status.reason, QStringLiteral("bye"));
     QCOMPARE(int(status.initiator), int(WsCloseInitiator::Remote));
     QCOMPARE(status.sentCode, quint16(1000));
-    const ClosedLine c = parseClosed(node->line("CLOSED"), 3);
+    const PeerNumbers c = parsePeerNumbers(node->value("CLOSED"), 3);
     QVERIFY2(c.valid, qPrintable(node->output()));
     QCOMPARE(c.numbers.at(0), qint64(1000));
     QTRY_COMPARE_WITH_TIMEOUT(server.connectionCount(), 0, kStepMs);
