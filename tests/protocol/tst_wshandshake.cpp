@@ -12,6 +12,8 @@
 #include <QtCore/qlist.h>
 #include <QtTest/qtest.h>
 
+#include "testutil.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <memory>
@@ -35,28 +37,6 @@ namespace {
 const char kNonce[] = "the sample nonce";
 const QByteArray kKey = QByteArrayLiteral("dGhlIHNhbXBsZSBub25jZQ==");
 const QByteArray kAccept = QByteArrayLiteral("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-
-// A literal with its embedded NULs.
-template <std::size_t N>
-QByteArray bytes(const char (&literal)[N])
-{
-    return QByteArray(literal, qsizetype(N - 1));
-}
-
-// Headers from "Name: value" strings, split at the first colon, one leading space dropped.
-WsHttpHeaders headersOf(const QByteArrayList &lines)
-{
-    WsHttpHeaders h;
-    for (const QByteArray &line : lines) {
-        const qsizetype colon = line.indexOf(':');
-        Q_ASSERT(colon > 0);
-        QByteArray value = line.mid(colon + 1);
-        if (value.startsWith(' '))
-            value.remove(0, 1);
-        h.add(line.left(colon), value);
-    }
-    return h;
-}
 
 // The lines without those of the given header name (case-insensitive).
 QByteArrayList without(const QByteArrayList &lines, const QByteArray &name)

@@ -9,6 +9,8 @@
 #include <QtCore/qlist.h>
 #include <QtTest/qtest.h>
 
+#include "testutil.h"
+
 #include <cstddef>
 
 Q_DECLARE_METATYPE(WsError)
@@ -47,29 +49,6 @@ char *toString(const WsExtensionOffer &offer)
 }
 
 namespace {
-
-// A literal with its embedded NULs.
-template <std::size_t N>
-QByteArray bytes(const char (&literal)[N])
-{
-    return QByteArray(literal, qsizetype(N - 1));
-}
-
-// Builds a header set from "Name: value" strings, splitting at the first colon (test input is
-// always well formed here; the value keeps its exact spelling).
-WsHttpHeaders headersOf(const QByteArrayList &lines)
-{
-    WsHttpHeaders h;
-    for (const QByteArray &line : lines) {
-        const qsizetype colon = line.indexOf(':');
-        Q_ASSERT(colon > 0);
-        QByteArray value = line.mid(colon + 1);
-        if (value.startsWith(' '))
-            value.remove(0, 1);
-        h.add(line.left(colon), value);
-    }
-    return h;
-}
 
 // Flattens headers into "Name: value" strings, for comparisons with readable failure output.
 QByteArrayList linesOf(const WsHttpHeaders &headers)
