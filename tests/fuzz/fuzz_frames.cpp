@@ -17,10 +17,12 @@
 // and is accepted by a real client connection without error; delivered messages respect the
 // limit and text is valid UTF-8 (streamed text in whole code points).
 //
-// Without permessage-deflate and without the server closing first, the outcome is also
-// checked against RefFrameJudge below, a reading of RFC 6455 written apart from WsConnection:
-// the same messages delivered, and the same ending (still open, the client's close answered,
-// or the connection failed with the same close code), however the bytes were chunked.
+// When the server does not close first, the outcome is also checked against RefFrameJudge
+// below, a reading of RFC 6455 and RFC 7692 §6 written apart from WsConnection: the same
+// messages delivered, and the same ending (still open, the client's close answered, or the
+// connection failed with the same close code), however the bytes were chunked. The judge
+// does not inflate: after a compressed message, the server may also have failed earlier with
+// 1007 or 1009 because of its content (fuzz_deflate checks that against zlib).
 #include "fuzz_common.h"
 
 #include <cstring>
@@ -33,23 +35,33 @@ namespace {
 // payload and codes), and the limits (a message over maxMessage bytes, or over maxFragments
 // frames, fails with 1009 as soon as the frame header says so). Headers are judged once
 // complete; only a 64-bit length with its top bit set fails as soon as that byte is here.
+// With permessage-deflate, RSV1 may be set on the first frame of a data message only (RFC 7692
+// §6); the content and size of such a message are not judged.
 class RefFrameJudge
 {
 public:
     enum Outcome { Open, ClientClosed, Failed };
     Outcome outcome = Open;
     quint16 failCode = 0;                 // when Failed
-    std::vector<QByteArray> messages;     // complete messages before the outcome
+    std::vector<QByteArray> messages;     // complete messages before the outcome (a compressed
+                                          // one as its wire bytes: see compressedSeen)
+    bool compressedSeen = false;          // a compressed message started before the outcome
+    size_t plainMessages = 0;             // how many messages came before the first compressed one
 
-    RefFrameJudge(QByteArrayView in, qint64 maxMessage, int maxFragments) { judge(in, maxMessage, maxFragments); }
+    RefFrameJudge(QByteArrayView in, qint64 maxMessage, int maxFragments, bool deflate)
+    {
+        judge(in, maxMessage, maxFragments, deflate);
+        if (!compressedSeen)
+            plainMessages = messages.size();
+    }
 
 private:
-    void judge(QByteArrayView in, qint64 maxMessage, int maxFragments)
+    void judge(QByteArrayView in, qint64 maxMessage, int maxFragments, bool deflate)
     {
         const auto *p = reinterpret_cast<const uchar *>(in.data());
         const qsizetype n = in.size();
         qsizetype pos = 0;
-        bool inMessage = false, text = false;
+        bool inMessage = false, text = false, compressed = false;
         int fragments = 0;
         QByteArray message;
         RefUtf8 utf8;
@@ -76,7 +88,10 @@ private:
             const int opcode = b0 & 0x0F;
             const bool control = opcode >= 8;
             const bool known = opcode <= 2 || (opcode >= 8 && opcode <= 10);
-            if (!masked || (b0 & 0x70) || !known || (control && (length > 125 || !fin)))
+            const bool rsv1 = b0 & 0x40;
+            // RSV1 only on the first frame of a data message, and only with permessage-deflate.
+            const bool rsvOk = !(b0 & 0x30) && (!rsv1 || (deflate && (opcode == 1 || opcode == 2)));
+            if (!masked || !rsvOk || !known || (control && (length > 125 || !fin)))
                 return fail(1002);
             if (!control) {
                 if (opcode == 0 && !inMessage)
@@ -86,11 +101,18 @@ private:
                 if (opcode != 0) {
                     inMessage = true;
                     text = opcode == 1;
+                    compressed = rsv1;
+                    if (compressed && !compressedSeen) {
+                        compressedSeen = true;
+                        plainMessages = messages.size();
+                    }
                     fragments = 0;
                     message.clear();
                     utf8 = RefUtf8();
                 }
-                if (++fragments > maxFragments || quint64(message.size()) + length > quint64(maxMessage))
+                if (++fragments > maxFragments)
+                    return fail(1009);
+                if (!compressed && quint64(message.size()) + length > quint64(maxMessage))
                     return fail(1009);
             }
             uchar mask[4];
@@ -103,7 +125,7 @@ private:
                 payload[i] = char(p[pos + i] ^ mask[i & 3]);
             pos += here;
             if (!control) {
-                if (text) {
+                if (text && !compressed) {
                     for (char c : payload)
                         if (!utf8.feed(uchar(c)))
                             return fail(1007);
@@ -112,7 +134,7 @@ private:
                 if (quint64(here) < length)
                     return;  // the frame is not over
                 if (fin) {
-                    if (text && !utf8.complete())
+                    if (text && !compressed && !utf8.complete())
                         return fail(1007);
                     messages.push_back(message);
                     inMessage = false;
@@ -281,26 +303,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(!clientEvents.messages.empty() && clientEvents.messages.back() == "Hello");
     }
 
-    if (!deflate && !serverCloses) {
-        const RefFrameJudge judge(input, serverOptions.limits.maxMessageSize, serverOptions.limits.maxFragments);
-        FUZZ_CHECK(events.messages == judge.messages);
-        switch (judge.outcome) {
-        case RefFrameJudge::Open:
-            FUZZ_CHECK(server.state() == WsState::Open);
-            FUZZ_CHECK(events.errors.empty());
-            FUZZ_CHECK(!serverFrames.closeSent());
-            break;
-        case RefFrameJudge::ClientClosed:
-            FUZZ_CHECK(server.state() == WsState::Closed);
-            FUZZ_CHECK(events.errors.empty());
-            FUZZ_CHECK(serverFrames.closeSent());
-            break;
-        case RefFrameJudge::Failed:
-            FUZZ_CHECK(server.state() == WsState::Failed || server.state() == WsState::Closed);
-            FUZZ_CHECK(!events.errors.empty());
-            FUZZ_CHECK(serverFrames.closeSent());
-            FUZZ_CHECK(serverFrames.closeCode() == judge.failCode);
-            break;
+    if (!serverCloses) {
+        const RefFrameJudge judge(input, serverOptions.limits.maxMessageSize, serverOptions.limits.maxFragments, deflate);
+        // The messages before the first compressed one, exactly; then, if the content of a
+        // compressed message failed the connection, fewer messages and a 1007 or 1009.
+        FUZZ_CHECK(events.messages.size() >= judge.plainMessages);
+        FUZZ_CHECK(std::equal(judge.messages.begin(), judge.messages.begin() + judge.plainMessages, events.messages.begin()));
+        const quint16 sent = serverFrames.closeSent() ? serverFrames.closeCode() : 0;
+        const bool contentFailure = judge.compressedSeen && server.state() == WsState::Failed
+                && (sent == 1007 || sent == 1009);
+        if (!judge.compressedSeen)
+            FUZZ_CHECK(events.messages == judge.messages);
+        else if (!contentFailure)
+            FUZZ_CHECK(events.messages.size() == judge.messages.size());
+        if (!contentFailure) {
+            switch (judge.outcome) {
+            case RefFrameJudge::Open:
+                FUZZ_CHECK(server.state() == WsState::Open);
+                FUZZ_CHECK(events.errors.empty());
+                FUZZ_CHECK(!serverFrames.closeSent());
+                break;
+            case RefFrameJudge::ClientClosed:
+                FUZZ_CHECK(server.state() == WsState::Closed);
+                FUZZ_CHECK(events.errors.empty());
+                FUZZ_CHECK(serverFrames.closeSent());
+                break;
+            case RefFrameJudge::Failed:
+                FUZZ_CHECK(server.state() == WsState::Failed || server.state() == WsState::Closed);
+                FUZZ_CHECK(!events.errors.empty());
+                FUZZ_CHECK(serverFrames.closeSent());
+                FUZZ_CHECK(serverFrames.closeCode() == judge.failCode);
+                break;
+            }
         }
     }
 
