@@ -4,6 +4,7 @@
 
 #include <wsbufferpool.h>
 
+#include <QtCore/qcoreevent.h>
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qrandom.h>
@@ -30,10 +31,6 @@ Q_CONSTRUCTOR_FUNCTION(registerTypes)
 
 WsSocketPrivate::WsSocketPrivate(WsSocket *q) : q_ptr(q)
 {
-    handshakeTimer.setSingleShot(true);
-    closeTimer.setSingleShot(true);
-    reconnectTimer.setSingleShot(true);
-    pongTimer.setSingleShot(true);
     clock.start();
 }
 
@@ -51,25 +48,37 @@ WsConnectionOptions WsSocketPrivate::connectionOptions(const WsSocketOptions &o)
 
 WsSocket::WsSocket(QObject *parent) : QObject(parent), d_ptr(new WsSocketPrivate(this))
 {
+}
+
+// The socket's timers are QBasicTimers (an int each, no QObject, no connection): one socket
+// per connection, thousands of them on a server.
+void WsSocket::timerEvent(QTimerEvent *event)
+{
     Q_D(WsSocket);
-    connect(&d->handshakeTimer, &QTimer::timeout, this, [d] {
+    const int id = event->timerId();
+    if (id == d->handshakeTimer.timerId()) {
+        d->handshakeTimer.stop();
         d->failLocally(WsError::HandshakeTimeout, WsCloseCode::InternalError, QString());
-    });
-    connect(&d->closeTimer, &QTimer::timeout, this, [d] {
+    } else if (id == d->closeTimer.timerId()) {
+        d->closeTimer.stop();
         // The peer did not finish the close handshake (or its TCP close) in time: drop it.
         qCDebug(lcWsNetwork) << "close timeout, dropping the connection";
         if (!d->coreClosed)
             d->setError(WsError::CloseTimeout, wsErrorDescription(WsError::CloseTimeout));
         if (d->transport)
             d->transport->abort();
-    });
-    connect(&d->pingTimer, &QTimer::timeout, this, [d] { d->sendKeepalivePing(); });
-    connect(&d->reconnectTimer, &QTimer::timeout, this, [d] { d->startClient(d->request, d->request.maxRedirects); });
-    connect(&d->pongTimer, &QTimer::timeout, this, [d] {
+    } else if (id == d->pingTimer.timerId()) {
+        d->sendKeepalivePing();  // periodic
+    } else if (id == d->reconnectTimer.timerId()) {
+        d->reconnectTimer.stop();
+        d->startClient(d->request, d->request.maxRedirects);
+    } else if (id == d->pongTimer.timerId()) {
+        d->pongTimer.stop();
         // Like Python websockets: a missing pong fails the connection with 1011.
-        d->failLocally(WsError::PingTimeout, WsCloseCode::InternalError,
-                       QStringLiteral("keepalive ping timeout"));
-    });
+        d->failLocally(WsError::PingTimeout, WsCloseCode::InternalError, QStringLiteral("keepalive ping timeout"));
+    } else {
+        QObject::timerEvent(event);
+    }
 }
 
 WsSocket::~WsSocket()
@@ -150,7 +159,7 @@ void WsSocketPrivate::startClient(const WsRequest &r, int redirects)
         return;
     }
     const quint16 port = quint16(r.url.port(secure ? 443 : 80));
-    handshakeTimer.start(r.options.handshakeTimeoutMs);
+    handshakeTimer.start(r.options.handshakeTimeoutMs, q_ptr);
     QTcpSocket *socket;
     if (secure) {
         auto *ssl = new QSslSocket(q);
@@ -191,7 +200,7 @@ void WsSocketPrivate::startServer(QTcpSocket *socket, const WsSocketOptions &o, 
     directWrites = !qobject_cast<QSslSocket *>(socket);
     attachTransport(socket);
     setState(WsSocket::State::Connecting);
-    handshakeTimer.start(o.handshakeTimeoutMs);
+    handshakeTimer.start(o.handshakeTimeoutMs, q_ptr);
     if (socket->bytesAvailable() > 0)
         QMetaObject::invokeMethod(q, [this] { onReadyRead(); }, Qt::QueuedConnection);
 }
@@ -446,7 +455,7 @@ bool WsSocketPrivate::processEvents(bool flushAfter)
             reconnectAttempts = 0;
             setState(WsSocket::State::Open);
             if (request.options.pingIntervalMs > 0)
-                pingTimer.start(request.options.pingIntervalMs);
+                pingTimer.start(request.options.pingIntervalMs, q_ptr);
             if (role == WsRole::Client)
                 emit q->handshakeResponseReceived(connection->response());
             if (guard)
@@ -522,7 +531,7 @@ bool WsSocketPrivate::processEvents(bool flushAfter)
                 setState(WsSocket::State::Closing);
             // Whoever closes TCP, the peer gets closeTimeoutMs to let go of it.
             if (transport && transport->state() != QAbstractSocket::UnconnectedState)
-                closeTimer.start(request.options.closeTimeoutMs);
+                closeTimer.start(request.options.closeTimeoutMs, q_ptr);
             break;
         }
         if (!guard)
@@ -685,7 +694,7 @@ void WsSocketPrivate::scheduleReconnect()
     const int ms = std::max(0, int(delay));
     ++reconnectAttempts;
     qCDebug(lcWsNetwork) << "reconnect attempt" << reconnectAttempts << "in" << ms << "ms";
-    reconnectTimer.start(ms);
+    reconnectTimer.start(ms, q_ptr);
     emit q->reconnecting(reconnectAttempts, ms);
 }
 
@@ -747,7 +756,7 @@ void WsSocketPrivate::sendKeepalivePing()
     if (pendingPings.size() > 16)
         pendingPings.removeFirst();
     if (request.options.pongTimeoutMs > 0)
-        pongTimer.start(request.options.pongTimeoutMs);
+        pongTimer.start(request.options.pongTimeoutMs, q_ptr);
     flush();
 }
 
@@ -865,7 +874,7 @@ void WsSocket::close(quint16 code, const QString &reason)
         return;
     }
     d->setState(State::Closing);
-    d->closeTimer.start(d->request.options.closeTimeoutMs);
+    d->closeTimer.start(d->request.options.closeTimeoutMs, this);
     d->processEvents();
 }
 

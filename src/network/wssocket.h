@@ -115,6 +115,7 @@ Q_SIGNALS:
 
 protected:
     void connectNotify(const QMetaMethod &signal) override;
+    void timerEvent(QTimerEvent *event) override;
 
 private:
     friend class WsServer;

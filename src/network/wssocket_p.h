@@ -4,7 +4,7 @@
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qpointer.h>
-#include <QtCore/qtimer.h>
+#include <QtCore/qbasictimer.h>
 
 #include <memory>
 #include <optional>
@@ -56,10 +56,10 @@ public:
     QPointer<WsServer> server;
     int redirectsLeft = 0;
 
-    QTimer handshakeTimer;
-    QTimer closeTimer;
-    QTimer pingTimer;
-    QTimer pongTimer;
+    QBasicTimer handshakeTimer;
+    QBasicTimer closeTimer;
+    QBasicTimer pingTimer;
+    QBasicTimer pongTimer;
     QElapsedTimer clock;
     QByteArray keepalivePing;        // payload of the keepalive ping awaiting its pong
     QList<QPair<QByteArray, qint64>> pendingPings;  // payload, sent at (clock ms)
@@ -75,7 +75,7 @@ public:
     bool readingPaused = false;
     bool closeRequested = false;     // the application called close() or abort()
     int reconnectAttempts = 0;
-    QTimer reconnectTimer;
+    QBasicTimer reconnectTimer;
     void scheduleReconnect();
     void installObserver();
     void emitFrames();
