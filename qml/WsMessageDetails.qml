@@ -31,22 +31,6 @@ Pane {
             out += qsTr("\u2026 %1 more bytes").arg(bytes.length - n)
         return out
     }
-    // The reserved bits by name: WsKit reports them as a 3-bit value, RSV1 = 4 (RFC 6455 §5.2).
-    function rsvNames(rsv: int): string {
-        const names = ((rsv & 4) ? "+RSV1" : "") + ((rsv & 2) ? "+RSV2" : "") + ((rsv & 1) ? "+RSV3" : "")
-        return names.slice(1)
-    }
-    function opcodeName(opcode): string {
-        switch (Number(opcode)) {
-        case 0: return "cont"
-        case 1: return "text"
-        case 2: return "binary"
-        case 8: return "close"
-        case 9: return "ping"
-        case 10: return "pong"
-        }
-        return "op" + opcode
-    }
     function copy(text) {
         clipboardHelper.text = text
         clipboardHelper.selectAll()
@@ -78,14 +62,14 @@ Pane {
                               .arg(root.row.wireSize).arg(root.row.size)
                               .arg(root.row.compressed && root.row.size > 0 ? qsTr(" (ratio %1)").arg((root.row.size / Math.max(1, root.row.wireSize)).toFixed(2)) : "")
                               .arg(root.row.frameCount)
-                              .arg(root.row.rsv ? " \u2022 " + root.rsvNames(root.row.rsv) + (root.row.compressed ? qsTr(" (compressed)") : "") : "")
+                              .arg(root.row.rsv ? " \u2022 " + root.row.rsvNames + (root.row.compressed ? qsTr(" (compressed)") : "") : "")
                               .arg(root.row.kind === "close" ? " \u2022 " + root.row.preview : "") : ""
             wrapMode: Text.Wrap
             Layout.fillWidth: true
         }
         Label {
-            text: root.row ? qsTr("Frames: %1").arg(root.row.frames.map(f => root.opcodeName(f.opcode) + (f.fin ? " FIN" : "")
-                                                                              + (f.rsv ? " " + root.rsvNames(f.rsv) : "") + " " + f.wireSize + " B").join(" | ")) : ""
+            text: root.row ? qsTr("Frames: %1").arg(root.row.frames.map(f => f.kind + (f.fin ? " FIN" : "")
+                                                                              + (f.rsv ? " " + f.rsvNames : "") + " " + f.wireSize + " B").join(" | ")) : ""
             color: "#555"
             elide: Text.ElideRight
             Layout.fillWidth: true

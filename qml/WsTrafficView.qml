@@ -22,12 +22,6 @@ ListView {
 
     ScrollBar.vertical: ScrollBar {}
 
-    // The reserved bits by name: WsKit reports them as a 3-bit value, RSV1 = 4 (RFC 6455 §5.2).
-    function rsvNames(rsv: int): string {
-        const names = ((rsv & 4) ? "+RSV1" : "") + ((rsv & 2) ? "+RSV2" : "") + ((rsv & 1) ? "+RSV3" : "")
-        return names.slice(1)
-    }
-
     delegate: Rectangle {
         id: row
         required property int index
@@ -125,9 +119,9 @@ ListView {
                     required property var modelData
                     required property int index
                     text: qsTr("frame %1: %2%3%4, %5 bytes%6").arg(index + 1)
-                          .arg(modelData.opcode === 0 ? "continuation" : "opcode " + modelData.opcode)
+                          .arg(modelData.kind)
                           .arg(modelData.fin ? ", FIN" : "")
-                          .arg(modelData.rsv ? ", " + root.rsvNames(modelData.rsv) : "")
+                          .arg(modelData.rsv ? ", " + modelData.rsvNames : "")
                           .arg(modelData.wireSize).arg(modelData.masked ? ", masked" : "")
                     color: "#555"
                     font.family: "monospace"

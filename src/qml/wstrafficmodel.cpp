@@ -20,6 +20,7 @@ int WsTrafficModel::rowCount(const QModelIndex &parent) const
 QString WsTrafficModel::kindName(quint8 opcode)
 {
     switch (opcode) {
+    case 0x0: return QStringLiteral("continuation");
     case 0x1: return QStringLiteral("text");
     case 0x2: return QStringLiteral("binary");
     case 0x8: return QStringLiteral("close");
@@ -27,6 +28,18 @@ QString WsTrafficModel::kindName(quint8 opcode)
     case 0xA: return QStringLiteral("pong");
     default: return QStringLiteral("ext");
     }
+}
+
+QString WsTrafficModel::rsvNames(quint8 rsv)
+{
+    QStringList names;
+    if (rsv & WsRsv::Rsv1)
+        names << QStringLiteral("RSV1");
+    if (rsv & WsRsv::Rsv2)
+        names << QStringLiteral("RSV2");
+    if (rsv & WsRsv::Rsv3)
+        names << QStringLiteral("RSV3");
+    return names.join(QLatin1Char('+'));
 }
 
 QString WsTrafficModel::hexPreview(const QByteArray &data, int maxBytes)
@@ -76,13 +89,15 @@ QVariant WsTrafficModel::data(const QModelIndex &index, int role) const
     case FramesRole: {
         QVariantList frames;
         for (const WsFrameInfo &f : e.frames)
-            frames.append(QVariantMap{{QStringLiteral("opcode"), int(f.opcode)}, {QStringLiteral("fin"), f.fin},
-                                      {QStringLiteral("rsv"), int(f.rsv)}, {QStringLiteral("wireSize"), f.wireSize},
+            frames.append(QVariantMap{{QStringLiteral("opcode"), int(f.opcode)}, {QStringLiteral("kind"), kindName(f.opcode)},
+                                      {QStringLiteral("fin"), f.fin}, {QStringLiteral("rsv"), int(f.rsv)},
+                                      {QStringLiteral("rsvNames"), rsvNames(f.rsv)}, {QStringLiteral("wireSize"), f.wireSize},
                                       {QStringLiteral("masked"), f.masked}});
         return frames;
     }
     case SequenceRole: return e.sequence;
     case RelativeTimeRole: return m_startTime.isValid() ? double(m_startTime.msecsTo(e.timestamp)) : 0.0;
+    case RsvNamesRole: return rsvNames(e.rsv);
     default: return QVariant();
     }
 }
@@ -95,7 +110,8 @@ QHash<int, QByteArray> WsTrafficModel::roleNames() const
             {WireSizeRole, "wireSize"}, {SizeRole, "size"}, {CompressedRole, "compressed"},
             {PreviewRole, "preview"}, {PayloadRole, "payload"}, {TextRole, "text"},
             {CloseCodeRole, "closeCode"}, {CloseReasonRole, "closeReason"}, {FrameCountRole, "frameCount"},
-            {FramesRole, "frames"}, {SequenceRole, "sequence"}, {RelativeTimeRole, "relativeTime"}};
+            {FramesRole, "frames"}, {SequenceRole, "sequence"}, {RelativeTimeRole, "relativeTime"},
+            {RsvNamesRole, "rsvNames"}};
 }
 
 QVariantMap WsTrafficModel::get(int row) const

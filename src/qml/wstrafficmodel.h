@@ -65,9 +65,10 @@ public:
         CloseCodeRole,
         CloseReasonRole,
         FrameCountRole,
-        FramesRole,                       // list of {opcode, fin, rsv, wireSize, masked}
+        FramesRole,                       // list of {opcode, kind, fin, rsv, rsvNames, wireSize, masked}
         SequenceRole,
         RelativeTimeRole,                 // ms since the first row (of the capture, or since clear())
+        RsvNamesRole,                     // "RSV1", "RSV1+RSV3", or empty
     };
     Q_ENUM(Roles)
 
@@ -104,7 +105,8 @@ public:
     // Flushes pending rows at once (otherwise they are added every 50 ms).
     Q_INVOKABLE void flush();
 
-    static QString kindName(quint8 opcode);
+    static QString kindName(quint8 opcode);     // "continuation" for 0
+    static QString rsvNames(quint8 rsv);        // the RSV bits set, by name (RSV1 = 4)
     static QString hexPreview(const QByteArray &data, int maxBytes = 32);
 
 Q_SIGNALS:

@@ -76,6 +76,12 @@ void tst_QmlModels::trafficModel()
     QCOMPARE(big.data(WsTrafficModel::SizeRole).toLongLong(), qint64(100000));
     QVERIFY(big.data(WsTrafficModel::WireSizeRole).toLongLong() < 1000);
     QVERIFY(big.data(WsTrafficModel::CompressedRole).toBool());
+    QCOMPARE(big.data(WsTrafficModel::RsvNamesRole).toString(), QStringLiteral("RSV1"));
+    const QVariantMap frame = big.data(WsTrafficModel::FramesRole).toList().value(0).toMap();
+    QCOMPARE(frame.value(QStringLiteral("kind")).toString(), QStringLiteral("text"));
+    QCOMPARE(frame.value(QStringLiteral("rsvNames")).toString(), QStringLiteral("RSV1"));
+    QCOMPARE(WsTrafficModel::kindName(0), QStringLiteral("continuation"));
+    QCOMPARE(WsTrafficModel::rsvNames(WsRsv::Rsv1 | WsRsv::Rsv3), QStringLiteral("RSV1+RSV3"));
     QCOMPARE(big.data(WsTrafficModel::PayloadRole).toByteArray().size(), qsizetype(64 * 1024));  // kept up to maxPayloadBytes
 }
 
