@@ -23,17 +23,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 set +e
 wskit_install_packages valgrind
 
-if [ ! -f "$WSKIT_BUILD_DIR/build.ninja" ]; then
-    wskit_log "Configuring in $WSKIT_BUILD_DIR"
-    cmake -S "$WSKIT_ROOT" -B "$WSKIT_BUILD_DIR" -G Ninja \
-        -DCMAKE_BUILD_TYPE="${WSKIT_BUILD_TYPE:-Release}" -DWSKIT_WERROR=ON || exit 1
-fi
-
 TESTS=("$@")
 [ ${#TESTS[@]} -eq 0 ] && TESTS=(tst_wstransport tst_wssocket tst_wsserverthreads tst_interop tst_node_interop tst_browser tst_qml tst_hostile)
-# Everything: the QML tests need the module's plugin, tst_hostile the echo server.
-wskit_log "Building in $WSKIT_BUILD_DIR"
-cmake --build "$WSKIT_BUILD_DIR" || exit 1
+# Everything, as command 2 builds it: the QML tests need the module's plugin, tst_hostile the
+# echo server.
+wskit_build || exit 1
 
 LOGS="${WSKIT_VALGRIND_LOGS:-$WSKIT_BUILD_DIR/valgrind}"
 rm -rf "$LOGS"
